@@ -1,0 +1,80 @@
+/*
+ * The seam between fs/ and everything behind the tree (DESIGN.md, "The seam
+ * between fs/ and backend/"). fs/ includes this header, store.h's record
+ * types, state.h, err.h and paths.h, and nothing else from backend/.
+ * Every call is thread-safe.
+ */
+#ifndef RUNFS_BACKEND_H
+#define RUNFS_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "state.h"
+#include "store.h"
+
+struct backend;
+
+struct backend_opts {
+	const char *datadir; /* created 0700 when missing */
+	const char *config;  /* the default configuration for submit */
+	int jobs;	     /* in_process: cores to use; 0 = all */
+	int grace_ms;	     /* stop: SIGTERM, then SIGKILL after this; 0 = 5000 */
+};
+
+enum rerr backend_open(const struct backend_opts *o, struct backend **out, char **err);
+/* Ends what this process runs: task processes are killed and their runs
+ * recorded KILLED, then the store is closed. */
+void backend_close(struct backend *b);
+const char *backend_datadir(struct backend *b);
+
+/* Records a run and hands it to its runtime. start=0 leaves it WAITING
+ * (prepared) until control(..., "start"). On R_INVAL, *err is a malloc'd
+ * one-line reason naming the JSON path; nothing was recorded. */
+enum rerr backend_submit(struct backend *b, const char *text, size_t len, int start,
+			 char run_id[RUN_ID_MAX], char **err);
+
+/* verb: start | stop | kill | retry. R_INVAL for an unknown verb, R_BUSY
+ * when it does not apply now; *err (malloc'd) says why. */
+enum rerr backend_control(struct backend *b, const char *run_id, const char *verb, char **err);
+/* The verbs accepted now, space-separated (static string). */
+const char *backend_verbs(const struct run_rec *r);
+
+/* Snapshots (free the records with run_rec_free / task_rec_free). */
+enum rerr backend_run(struct backend *b, const char *run_id, struct run_rec *out);
+enum rerr backend_run_seq(struct backend *b, int64_t seq, struct run_rec *out);
+int backend_runs(struct backend *b, int64_t after, int limit, struct run_rec *out);
+enum rerr backend_task(struct backend *b, int64_t run_seq, int idx, struct task_rec *out);
+enum rerr backend_task_find(struct backend *b, int64_t run_seq, const char *id,
+			    struct task_rec *out);
+int backend_tasks(struct backend *b, int64_t run_seq, int from, int limit, struct task_rec *out);
+enum rerr backend_definition(struct backend *b, int64_t run_seq, char **text);
+
+/*
+ * Results: the number of results the definition lists, and result i.
+ * R_AGAIN while the run has not succeeded (not completed yet), R_FAILED
+ * when it completed otherwise; *err then says why. On R_OK either *path is
+ * set (a file to read: the output of one task run) or *content/*len (a
+ * composed value: a fan-out's outputs one per line, or a path).
+ */
+enum rerr backend_nresults(struct backend *b, int64_t run_seq, int *n);
+enum rerr backend_result(struct backend *b, int64_t run_seq, int i, char **path, char **content,
+			 size_t *len, char **err);
+/* The file holding output `name` of a task run (its latest attempt). */
+enum rerr backend_output_path(struct backend *b, const struct run_rec *r,
+			      const struct task_rec *t, const char *name, char *path);
+
+/* Configurations: built-ins (in_process, local) and saved ones. */
+int backend_config_count(struct backend *b);
+/* Name of configuration i (0..count-1), or NULL. */
+const char *backend_config_name(struct backend *b, int i);
+/* JSON text describing it (tokens as "***"), malloc'd. */
+enum rerr backend_config_json(struct backend *b, const char *name, char **json);
+const char *backend_config_default(struct backend *b);
+
+/* The change feed: fn sees every event recorded by this process, in order,
+ * with internal locks held (it must only queue work, not call back). */
+void backend_set_feed(struct backend *b, store_feed_fn fn, void *arg);
+
+#endif

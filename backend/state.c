@@ -1,0 +1,44 @@
+#include <string.h>
+
+#include "err.h"
+#include "state.h"
+
+static const char *const names[ST_COUNT] = {
+    "WAITING", "RUNNING", "SUCCEEDED", "FAILED", "TERMINATED", "KILLED", "UNKNOWN",
+};
+
+const char *
+state_name(int st)
+{
+	if (st < 0 || st >= ST_COUNT)
+		return "UNKNOWN";
+	return names[st];
+}
+
+int
+state_parse(const char *name)
+{
+	for (int i = 0; i < ST_COUNT; i++)
+		if (strcmp(names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+int
+state_completed(int st)
+{
+	return st == ST_SUCCEEDED || st == ST_FAILED || st == ST_TERMINATED || st == ST_KILLED;
+}
+
+static const char *const rerr_names[R_COUNT] = {
+    "ok",        "not found",     "invalid",   "not available yet", "busy", "failed",
+    "exists",    "too big",       "out of memory", "I/O error",     "permission denied",
+};
+
+const char *
+rerr_str(enum rerr e)
+{
+	if (e < 0 || e >= R_COUNT)
+		return "error";
+	return rerr_names[e];
+}

@@ -1,0 +1,127 @@
+/*
+ * The store: SQLite (WAL) in DATA/runfs.db, the single source of truth for
+ * runs, task runs, attempts and every state change. Logs, inputs and
+ * outputs are plain files under DATA/runs/<run-id>/ (see paths.h), readable
+ * with the mount down.
+ *
+ * One connection per process, guarded by a mutex: every call locks for its
+ * own duration only. Writes open a transaction on demand and leave it open;
+ * store_flush() commits it. The scheduler flushes once per loop turn, so
+ * thousands of state changes share one commit, and readers on the same
+ * connection still see every change the moment it is made. Calls that must
+ * be durable before they return (run creation) flush themselves.
+ */
+#ifndef RUNFS_STORE_H
+#define RUNFS_STORE_H
+
+#include <stdint.h>
+
+#include "err.h"
+#include "state.h"
+
+#define RUN_ID_MAX  96
+#define TASK_ID_MAX 160
+#define NAME_MAX_   136
+#define CONFIG_MAX  64
+
+struct store;
+
+struct run_rec {
+	int64_t seq; /* rowid: stable, small, used for inode numbers */
+	char id[RUN_ID_MAX];
+	char name[NAME_MAX_];
+	char config[CONFIG_MAX];
+	int state;
+	int prepared; /* 1 while WAITING for "start" */
+	int owner;    /* pid of the process executing it, 0 when none */
+	int64_t created, started, ended, updated; /* ms since epoch, 0 = unset */
+	char *message;			    /* malloc'd, "" when none */
+	int ntasks;
+	int counts[ST_COUNT]; /* task runs per state */
+};
+
+struct task_rec {
+	int64_t run_seq;
+	int idx; /* 0..ntasks-1, in the run's topological order */
+	char id[TASK_ID_MAX];
+	char step[TASK_ID_MAX];
+	char task[NAME_MAX_];
+	int state;
+	int has_exit;  /* exit_code is meaningful */
+	int exit_code; /* >= 0: exit status; < 0: killed by signal -exit_code */
+	int attempts;  /* attempts made so far (the latest is attempt N) */
+	int max_attempts;
+	int64_t started, ended, updated;
+	char *message; /* malloc'd, "" when none */
+	char *parents; /* malloc'd: parent task run ids, one per line ("" none) */
+	char *command; /* malloc'd: the argv as a JSON array */
+	char *inputs;  /* malloc'd: JSON object arg name -> value, resolved so far */
+	char *outputs; /* malloc'd: the task's output names, one per line */
+};
+
+struct attempt_rec {
+	int n; /* 1-based */
+	int state;
+	int has_exit;
+	int exit_code;
+	int64_t started, ended;
+	char *message;
+};
+
+struct event_rec {
+	int64_t seq; /* global, increasing */
+	int64_t run_seq;
+	int task_idx; /* -1 for the run itself */
+	int state;
+	int64_t time;
+};
+
+/* Called for every event recorded, in order, with the store's lock held:
+ * the callee must not call back into the store. */
+typedef void (*store_feed_fn)(const struct event_rec *ev, void *arg);
+
+int store_open(const char *datadir, struct store **out);
+void store_set_feed(struct store *st, store_feed_fn fn, void *arg);
+void store_close(struct store *st);
+/* Commits the open write transaction, if any. */
+enum rerr store_flush(struct store *st);
+
+/* Creating a run: the run row and all its task rows in one commit.
+ * run->seq is set. tasks[i].idx must be i. */
+enum rerr store_run_create(struct store *st, struct run_rec *run, struct task_rec *tasks,
+			   int ntasks, const char *definition);
+
+/* Lookups fill the record; free with run_rec_free/task_rec_free. */
+enum rerr store_run_get(struct store *st, const char *id, struct run_rec *out);
+enum rerr store_run_get_seq(struct store *st, int64_t seq, struct run_rec *out);
+enum rerr store_run_definition(struct store *st, int64_t seq, char **text);
+/* Runs in creation order, seq > after, at most limit; returns the count
+ * (or -1). Pass the last seq back as after for the next page. */
+int store_run_list(struct store *st, int64_t after, int limit, struct run_rec *out);
+/* Runs whose state is not completed (for recovery at start-up). */
+int store_run_list_active(struct store *st, struct run_rec **out);
+
+enum rerr store_task_get(struct store *st, int64_t run_seq, int idx, struct task_rec *out);
+enum rerr store_task_find(struct store *st, int64_t run_seq, const char *id,
+			  struct task_rec *out);
+/* Task runs of a run in idx order from idx >= from, at most limit. */
+int store_task_list(struct store *st, int64_t run_seq, int from, int limit,
+		    struct task_rec *out);
+int store_attempt_list(struct store *st, int64_t run_seq, int idx, struct attempt_rec **out);
+
+/* Writes (batched until store_flush). Each records an event row when the
+ * state changes, and bumps updated. */
+enum rerr store_run_update(struct store *st, const struct run_rec *run);
+enum rerr store_task_update(struct store *st, const struct task_rec *task);
+enum rerr store_attempt_put(struct store *st, int64_t run_seq, int idx,
+			    const struct attempt_rec *a);
+
+/* Events of a run with seq > after, at most limit, in order. */
+int store_event_list(struct store *st, int64_t run_seq, int64_t after, int limit,
+		     struct event_rec *out);
+
+void run_rec_free(struct run_rec *r);
+void task_rec_free(struct task_rec *t);
+void attempt_list_free(struct attempt_rec *a, int n);
+
+#endif

@@ -1,0 +1,40 @@
+/* Small helpers every module uses: a growable buffer, time, files. */
+#ifndef RUNFS_UTIL_H
+#define RUNFS_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* A growable byte buffer, always NUL-terminated after len bytes. */
+struct buf {
+	char *p;
+	size_t len;
+	size_t cap;
+};
+
+/* Each returns 0, or -1 (ENOMEM) leaving the buffer as it was. */
+int buf_add(struct buf *b, const void *data, size_t n);
+int buf_adds(struct buf *b, const char *s);
+int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_free(struct buf *b);
+/* Hands the string to the caller (never NULL on success; "" when empty). */
+char *buf_steal(struct buf *b);
+
+/* Milliseconds since the epoch (CLOCK_REALTIME) and monotonic. */
+int64_t now_ms(void);
+int64_t mono_ms(void);
+/* ISO 8601 UTC with milliseconds ("2026-11-26T17:53:18.123Z"); out >= 32. */
+void iso8601(int64_t ms, char *out, size_t outsz);
+
+/* mkdir -p with the given mode; 0 or -1 with errno. */
+int mkdir_p(const char *path, mode_t mode);
+/* Writes a whole file atomically (temp + rename); 0 or -1 with errno. */
+int write_file(const char *path, const void *data, size_t n, mode_t mode);
+/* Reads a whole file (at most max bytes, else EFBIG); 0 or -1 with errno. */
+int read_file(const char *path, size_t max, char **data, size_t *n);
+/* rm -rf; 0 or -1 with errno. */
+int remove_tree(const char *path);
+
+#endif

@@ -1,7 +1,7 @@
 /*
  * The seam between fs/ and everything behind the tree (DESIGN.md, "The seam
  * between fs/ and backend/"). fs/ includes this header, store.h's record
- * types, state.h, err.h and paths.h, and nothing else from backend/.
+ * types, state.h, rerr.h and layout.h, and nothing else from backend/.
  * Every call is thread-safe.
  */
 #ifndef RUNFS_BACKEND_H
@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "rerr.h"
 #include "state.h"
 #include "store.h"
 
@@ -30,12 +30,12 @@ void backend_close(struct backend *b);
 const char *backend_datadir(struct backend *b);
 
 /* Records a run and hands it to its runtime. start=0 leaves it WAITING
- * (prepared) until control(..., "start"). On R_INVAL, *err is a malloc'd
+ * (prepared) until control(..., "start"). On RF_INVAL, *err is a malloc'd
  * one-line reason naming the JSON path; nothing was recorded. */
 enum rerr backend_submit(struct backend *b, const char *text, size_t len, int start,
 			 char run_id[RUN_ID_MAX], char **err);
 
-/* verb: start | stop | kill | retry. R_INVAL for an unknown verb, R_BUSY
+/* verb: start | stop | kill | retry. RF_INVAL for an unknown verb, RF_BUSY
  * when it does not apply now; *err (malloc'd) says why. */
 enum rerr backend_control(struct backend *b, const char *run_id, const char *verb, char **err);
 /* The verbs accepted now, space-separated (static string). */
@@ -53,17 +53,17 @@ enum rerr backend_definition(struct backend *b, int64_t run_seq, char **text);
 
 /*
  * Results: the number of results the definition lists, and result i.
- * R_AGAIN while the run has not succeeded (not completed yet), R_FAILED
- * when it completed otherwise; *err then says why. On R_OK either *path is
- * set (a file to read: the output of one task run) or *content/*len (a
+ * RF_AGAIN while the run has not succeeded (not completed yet), RF_FAILED
+ * when it completed otherwise; *err then says why. On RF_OK either *path is
+ * set (a file to read: the output of one task run) or *content and *len (a
  * composed value: a fan-out's outputs one per line, or a path).
  */
 enum rerr backend_nresults(struct backend *b, int64_t run_seq, int *n);
 enum rerr backend_result(struct backend *b, int64_t run_seq, int i, char **path, char **content,
 			 size_t *len, char **err);
 /* The file holding output `name` of a task run (its latest attempt). */
-enum rerr backend_output_path(struct backend *b, const struct run_rec *r,
-			      const struct task_rec *t, const char *name, char *path);
+enum rerr backend_output_path(struct backend *b, const struct run_rec *r, const struct task_rec *t,
+			      const char *name, char *path);
 
 /* Configurations: built-ins (in_process, local) and saved ones. */
 int backend_config_count(struct backend *b);

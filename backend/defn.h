@@ -43,11 +43,11 @@ struct defn_task {
 	char **env_names; /* nenv entries, values are literal */
 	char **env_values;
 	int nenv;
-	int cpu_milli;		/* resources.cpu in thousandths; default 1000 */
-	int64_t memory_bytes;	/* resources.memory; 0 when not given */
-	int retries;		/* extra attempts after a failure; default 0 */
-	double timeout;		/* seconds per attempt; 0 = none */
-	char **outputs;		/* noutputs >= 1; default {"stdout"} */
+	int cpu_milli;	      /* resources.cpu in thousandths; default 1000 */
+	int64_t memory_bytes; /* resources.memory; 0 when not given */
+	int retries;	      /* extra attempts after a failure; default 0 */
+	double timeout;	      /* seconds per attempt; 0 = none */
+	char **outputs;	      /* noutputs >= 1; default {"stdout"} */
 	int noutputs;
 	char **params; /* placeholder names used by argv and stdin, sorted, unique */
 	int nparams;
@@ -55,7 +55,7 @@ struct defn_task {
 
 struct defn_step {
 	char *id;
-	int task; /* index into defn.tasks */
+	int task;	       /* index into defn.tasks */
 	struct defn_arg *args; /* arguments given in "args" */
 	int nargs;
 	/* foreach: nfe lists, all of length ncopies, zipped. ncopies is -1 for a
@@ -82,7 +82,7 @@ struct defn {
 	int nsteps;
 	struct defn_result *results;
 	int nresults;
-	int *order; /* step indices in a topological order (parents first) */
+	int *order;    /* step indices in a topological order (parents first) */
 	int ntaskruns; /* total task runs after fan-out */
 };
 
@@ -105,8 +105,7 @@ int defn_step_parents(const struct defn *d, int step, int *parents);
 typedef const char *(*tmpl_lookup_fn)(const char *name, size_t len, void *arg);
 char *tmpl_subst(const char *tmpl, tmpl_lookup_fn lookup, void *arg);
 /* Calls fn for every placeholder name in tmpl (not for "{{name}}"). */
-void tmpl_params(const char *tmpl, void (*fn)(const char *name, size_t len, void *arg),
-		 void *arg);
+void tmpl_params(const char *tmpl, void (*fn)(const char *name, size_t len, void *arg), void *arg);
 
 /* 1 when s is a valid id: [A-Za-z0-9_.-], 1..DEFN_MAX_ID chars, not "." or "..". */
 int defn_valid_id(const char *s);

@@ -1,6 +1,6 @@
 #include <string.h>
 
-#include "err.h"
+#include "rerr.h"
 #include "state.h"
 
 static const char *const names[ST_COUNT] = {
@@ -30,15 +30,15 @@ state_completed(int st)
 	return st == ST_SUCCEEDED || st == ST_FAILED || st == ST_TERMINATED || st == ST_KILLED;
 }
 
-static const char *const rerr_names[R_COUNT] = {
-    "ok",        "not found",     "invalid",   "not available yet", "busy", "failed",
-    "exists",    "too big",       "out of memory", "I/O error",     "permission denied",
+static const char *const rerr_names[RF_COUNT] = {
+    "ok",      "not found",	"invalid",   "not available yet", "busy", "failed", "exists",
+    "too big", "out of memory", "I/O error", "permission denied",
 };
 
 const char *
 rerr_str(enum rerr e)
 {
-	if (e < 0 || e >= R_COUNT)
+	if (e < 0 || e >= RF_COUNT)
 		return "error";
 	return rerr_names[e];
 }

@@ -1,7 +1,7 @@
 /*
  * The store: SQLite (WAL) in DATA/runfs.db, the single source of truth for
  * runs, task runs, attempts and every state change. Logs, inputs and
- * outputs are plain files under DATA/runs/<run-id>/ (see paths.h), readable
+ * outputs are plain files under DATA/runs/<run-id>/ (see layout.h), readable
  * with the mount down.
  *
  * One connection per process, guarded by a mutex: every call locks for its
@@ -16,7 +16,7 @@
 
 #include <stdint.h>
 
-#include "err.h"
+#include "rerr.h"
 #include "state.h"
 
 #define RUN_ID_MAX  96
@@ -32,10 +32,10 @@ struct run_rec {
 	char name[NAME_MAX_];
 	char config[CONFIG_MAX];
 	int state;
-	int prepared; /* 1 while WAITING for "start" */
-	int owner;    /* pid of the process executing it, 0 when none */
+	int prepared;				  /* 1 while WAITING for "start" */
+	int owner;				  /* pid of the process executing it, 0 when none */
 	int64_t created, started, ended, updated; /* ms since epoch, 0 = unset */
-	char *message;			    /* malloc'd, "" when none */
+	char *message;				  /* malloc'd, "" when none */
 	int ntasks;
 	int counts[ST_COUNT]; /* task runs per state */
 };
@@ -102,11 +102,9 @@ int store_run_list(struct store *st, int64_t after, int limit, struct run_rec *o
 int store_run_list_active(struct store *st, struct run_rec **out);
 
 enum rerr store_task_get(struct store *st, int64_t run_seq, int idx, struct task_rec *out);
-enum rerr store_task_find(struct store *st, int64_t run_seq, const char *id,
-			  struct task_rec *out);
+enum rerr store_task_find(struct store *st, int64_t run_seq, const char *id, struct task_rec *out);
 /* Task runs of a run in idx order from idx >= from, at most limit. */
-int store_task_list(struct store *st, int64_t run_seq, int from, int limit,
-		    struct task_rec *out);
+int store_task_list(struct store *st, int64_t run_seq, int from, int limit, struct task_rec *out);
 int store_attempt_list(struct store *st, int64_t run_seq, int idx, struct attempt_rec **out);
 
 /* Writes (batched until store_flush). Each records an event row when the

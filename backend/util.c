@@ -1,4 +1,4 @@
-#define _GNU_SOURCE
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -79,7 +79,7 @@ buf_steal(struct buf *b)
 {
 	char *p;
 
-	if (b->p == NULL && buf_grow(b, 0) < 0)
+	if (b->p == NULL && buf_add(b, "", 0) < 0)
 		return NULL;
 	p = b->p;
 	b->p = NULL;

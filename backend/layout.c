@@ -1,7 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "paths.h"
+#include "layout.h"
 
 static int
 fit(int n)
@@ -28,8 +28,7 @@ path_task(char *out, const char *datadir, const char *run, const char *task)
 }
 
 int
-path_task_file(char *out, const char *datadir, const char *run, const char *task,
-	       const char *file)
+path_task_file(char *out, const char *datadir, const char *run, const char *task, const char *file)
 {
 	return fit(snprintf(out, PATH_MAX_, "%s/runs/%s/tasks/%s/%s", datadir, run, task, file));
 }
@@ -48,6 +47,6 @@ path_output(char *out, const char *datadir, const char *run, const char *task, i
 {
 	if (strcmp(name, "stdout") == 0)
 		return path_attempt_file(out, datadir, run, task, n, "stdout");
-	return fit(snprintf(out, PATH_MAX_, "%s/runs/%s/tasks/%s/%d/outputs/%s", datadir, run,
-			    task, n, name));
+	return fit(snprintf(out, PATH_MAX_, "%s/runs/%s/tasks/%s/%d/outputs/%s", datadir, run, task,
+			    n, name));
 }

@@ -1,0 +1,483 @@
+/*
+ * One attempt of a task run: resolve its arguments from the parents'
+ * outputs, lay out its folder, spawn it, and when it ends decide between
+ * success, another attempt and failure.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "log.h"
+#include "layout.h"
+#include "sched_int.h"
+#include "util.h"
+
+extern char **environ;
+
+/* A value passed through {"from"} ends up in argv or stdin; argv strings
+ * are limited by the kernel anyway, stdin is bounded to keep memory sane. */
+#define VALUE_MAX (64 * 1024 * 1024)
+
+struct argvals {
+	const struct defn_step *step;
+	char **values; /* parallel to the task's params */
+	const struct defn_task *task;
+};
+
+static const char *
+lookup_param(const char *name, size_t len, void *arg)
+{
+	struct argvals *av = arg;
+
+	for (int i = 0; i < av->task->nparams; i++)
+		if (strlen(av->task->params[i]) == len &&
+		    memcmp(av->task->params[i], name, len) == 0)
+			return av->values[i];
+	return NULL;
+}
+
+/* The value of a reference to step `ref` output `out`, for copy k of all
+ * its task runs: contents (trailing newlines removed) or paths, one per
+ * line for a fan-out. */
+static int
+ref_value(struct sched *s, struct srun *r, const struct defn_arg *a, struct buf *v, char *err,
+	  size_t errsz)
+{
+	const struct defn_step *ps = &r->d->steps[a->step];
+	const char *oname = r->d->tasks[ps->task].outputs[a->output];
+	int first = r->plan.step_first[a->step], n = r->plan.step_count[a->step];
+
+	for (int k = 0; k < n; k++) {
+		struct stask *p = &r->t[first + k];
+		char path[PATH_MAX_];
+		char *data = NULL;
+		size_t len = 0;
+
+		if (path_output(path, s->datadir, r->rec.id, p->rec.id, p->rec.attempts, oname) <
+		    0) {
+			snprintf(err, errsz, "path of %s too long", p->rec.id);
+			return -1;
+		}
+		if (k > 0 && buf_add(v, "\n", 1) < 0)
+			goto nomem;
+		if (a->kind == ARG_PATH) {
+			if (buf_adds(v, path) < 0)
+				goto nomem;
+			continue;
+		}
+		if (read_file(path, VALUE_MAX, &data, &len) < 0) {
+			snprintf(err, errsz, "argument %s: cannot read output %s of %s: %s",
+				 a->name, oname, p->rec.id, strerror(errno));
+			return -1;
+		}
+		while (len > 0 && data[len - 1] == '\n')
+			len--;
+		if (buf_add(v, data, len) < 0) {
+			free(data);
+			goto nomem;
+		}
+		free(data);
+	}
+	return 0;
+nomem:
+	snprintf(err, errsz, "out of memory");
+	return -1;
+}
+
+/* Fills av->values for every param of the task. */
+static int
+resolve_args(struct sched *s, struct stask *t, struct argvals *av, char *err, size_t errsz)
+{
+	struct srun *r = t->run;
+	int copy = r->plan.tr_copy[t->rec.idx];
+
+	for (int i = 0; i < av->task->nparams; i++) {
+		const char *name = av->task->params[i];
+		struct buf v = {0};
+		int found = 0;
+
+		for (int j = 0; j < av->step->nfe && !found; j++) {
+			if (strcmp(av->step->fe_names[j], name) != 0)
+				continue;
+			found = 1;
+			if (buf_adds(&v, av->step->fe_values[j][copy]) < 0)
+				goto nomem;
+		}
+		for (int j = 0; j < av->step->nargs && !found; j++) {
+			const struct defn_arg *a = &av->step->args[j];
+			if (strcmp(a->name, name) != 0)
+				continue;
+			found = 1;
+			if (a->kind == ARG_LIT ? buf_adds(&v, a->lit) < 0 : 0)
+				goto nomem;
+			if (a->kind != ARG_LIT && ref_value(s, r, a, &v, err, errsz) < 0) {
+				buf_free(&v);
+				return -1;
+			}
+		}
+		av->values[i] = buf_steal(&v);
+		if (av->values[i] == NULL)
+			goto nomem;
+	}
+	return 0;
+nomem:
+	snprintf(err, errsz, "out of memory");
+	return -1;
+}
+
+static char **
+build_env(struct stask *t, const struct defn_task *task, const char *outputs)
+{
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	env = calloc(n + (size_t)task->nenv + 4, sizeof(char *));
+	if (env == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (strncmp(environ[i], "RUNFS_", 6) == 0)
+			continue;
+		env[k++] = environ[i]; /* borrowed, not freed */
+	}
+	/* Ours come last: the env of a task overrides the daemon's. */
+	for (int i = 0; i < task->nenv; i++) {
+		if (asprintf(&env[k++], "%s=%s", task->env_names[i], task->env_values[i]) < 0)
+			env[--k] = NULL;
+	}
+	if (asprintf(&env[k++], "RUNFS_RUN_ID=%s", t->run->rec.id) < 0)
+		env[--k] = NULL;
+	if (asprintf(&env[k++], "RUNFS_TASK_ID=%s", t->rec.id) < 0)
+		env[--k] = NULL;
+	if (asprintf(&env[k++], "RUNFS_OUTPUTS=%s", outputs) < 0)
+		env[--k] = NULL;
+	return env;
+}
+
+static void
+free_env(char **env, const struct defn_task *task)
+{
+	size_t n = 0;
+
+	if (env == NULL)
+		return;
+	while (env[n])
+		n++;
+	/* The last nenv + 3 entries are ours. */
+	for (size_t i = n - ((size_t)task->nenv + 3 <= n ? (size_t)task->nenv + 3 : n); i < n; i++)
+		free(env[i]);
+	free(env);
+}
+
+static char *
+json_strings(char **v, int n)
+{
+	json_t *a = json_array();
+	char *s;
+
+	for (int i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	s = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return s;
+}
+
+static char *
+json_inputs(const struct defn_task *task, char **values)
+{
+	json_t *o = json_object();
+	char *s;
+
+	for (int i = 0; i < task->nparams; i++)
+		json_object_set_new(o, task->params[i], json_string(values[i]));
+	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	return s;
+}
+
+static void
+replace_str(char **dst, char *src)
+{
+	if (src == NULL)
+		return;
+	free(*dst);
+	*dst = src;
+}
+
+static int
+open_append(const char *path)
+{
+	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+}
+
+/* Lays out attempt n's folder and opens its files. */
+static int
+prepare_attempt(struct sched *s, struct stask *t, int n, const char *stdin_text, char *err,
+		size_t errsz)
+{
+	const char *run = t->run->rec.id, *id = t->rec.id;
+	char path[PATH_MAX_];
+
+	if (path_attempt_file(path, s->datadir, run, id, n, "outputs") < 0 ||
+	    mkdir_p(path, 0700) < 0)
+		goto fail;
+	if (path_attempt_file(path, s->datadir, run, id, n, "work") < 0 || mkdir(path, 0700) < 0)
+		goto fail;
+	if (stdin_text) {
+		if (path_attempt_file(path, s->datadir, run, id, n, "stdin") < 0 ||
+		    write_file(path, stdin_text, strlen(stdin_text), 0600) < 0)
+			goto fail;
+	}
+	if (path_task_file(path, s->datadir, run, id, "logs") < 0 ||
+	    (t->tlog_fd = open_append(path)) < 0)
+		goto fail;
+	/* A retried task's combined log says where each new attempt begins. */
+	if (n > 1 && dprintf(t->tlog_fd, "runfs: attempt %d\n", n) < 0)
+		goto fail;
+	if (path_attempt_file(path, s->datadir, run, id, n, "stdout") < 0 ||
+	    (t->out.file_fd = open_append(path)) < 0)
+		goto fail;
+	if (path_attempt_file(path, s->datadir, run, id, n, "stderr") < 0 ||
+	    (t->err.file_fd = open_append(path)) < 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errsz, "cannot prepare %s: %s", path, strerror(errno));
+	return -1;
+}
+
+static int
+outputs_written(struct sched *s, struct stask *t, char *err, size_t errsz)
+{
+	struct srun *r = t->run;
+	const struct defn_task *task = &r->d->tasks[r->d->steps[r->plan.tr_step[t->rec.idx]].task];
+	char path[PATH_MAX_];
+	struct stat st;
+
+	for (int i = 0; i < task->noutputs; i++) {
+		if (strcmp(task->outputs[i], "stdout") == 0)
+			continue;
+		if (path_output(path, s->datadir, r->rec.id, t->rec.id, t->rec.attempts,
+				task->outputs[i]) < 0 ||
+		    lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+			snprintf(err, errsz,
+				 "output \"%s\" was not written (a regular file in $RUNFS_OUTPUTS)",
+				 task->outputs[i]);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Ends the attempt whose leader has exited (or is being abandoned). */
+static int
+end_attempt(struct sched *s, struct stask *t, int block, char *why, size_t whysz)
+{
+	struct log_sink sink = {t->tlog_fd, t->run->log_fd, t->rec.id};
+	int code = 0, ok;
+
+	/* Kill what the command left behind in its group before reaping the
+	 * leader: until then its pid, the group's id, cannot be reused. */
+	exec_signal(&t->proc, SIGKILL);
+	while (exec_reap(&t->proc, &code) < 0) {
+		if (!block) {
+			/* pidfd readable means exited; should not happen */
+			log_warnx("task %s: exit not reaped", t->rec.id);
+			break;
+		}
+		usleep(1000);
+	}
+	pump_finish(&t->out, &sink);
+	pump_finish(&t->err, &sink);
+	if (t->tlog_fd >= 0)
+		close(t->tlog_fd);
+	t->tlog_fd = -1;
+	exec_close(&t->proc);
+	sched_running_remove(s, t);
+	t->rec.has_exit = 1;
+	t->rec.exit_code = code;
+	t->rec.ended = now_ms();
+	ok = 0;
+	if (t->timed_out)
+		snprintf(why, whysz, "timed out after %g s",
+			 t->run->d->tasks[t->run->d->steps[t->run->plan.tr_step[t->rec.idx]].task]
+			     .timeout);
+	else if (code > 0)
+		snprintf(why, whysz, "exited with status %d", code);
+	else if (code < 0)
+		snprintf(why, whysz, "killed by signal %d (%s)", -code, strsignal(-code));
+	else
+		ok = outputs_written(s, t, why, whysz);
+	store_attempt_put(s->st, t->run->rec.seq, t->rec.idx,
+			  &(struct attempt_rec){.n = t->rec.attempts,
+						.state = ok ? ST_SUCCEEDED : ST_FAILED,
+						.has_exit = 1,
+						.exit_code = code,
+						.started = t->attempt_started,
+						.ended = t->rec.ended,
+						.message = ok ? "" : why});
+	return ok;
+}
+
+/* Says why an attempt could not start where its output would have been:
+ * its stderr, its log and the run's log. */
+static void
+note_failure(struct stask *t, const char *why)
+{
+	char line[768];
+	int n = snprintf(line, sizeof(line), "runfs: %s\n", why);
+	int fds[] = {t->err.file_fd, t->tlog_fd};
+
+	if (n < 0 || (size_t)n >= sizeof(line))
+		n = (int)sizeof(line) - 1;
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0 && write(fds[i], line, (size_t)n) < 0)
+			log_warn("write log of %s", t->rec.id);
+	if (t->run->log_fd >= 0 && dprintf(t->run->log_fd, "%s | %s", t->rec.id, line) < 0)
+		log_warn("write log of %s", t->run->rec.id);
+}
+
+void
+attempt_start(struct sched *s, struct stask *t)
+{
+	struct srun *r = t->run;
+	const struct defn_step *step = &r->d->steps[r->plan.tr_step[t->rec.idx]];
+	const struct defn_task *task = &r->d->tasks[step->task];
+	struct argvals av = {.step = step, .task = task};
+	char **argv = NULL, **env = NULL, *stdin_text = NULL;
+	char err[512] = "", path[PATH_MAX_], outdir[PATH_MAX_], stdin_path[PATH_MAX_];
+	int n = t->rec.attempts + 1, failed = 0;
+	struct exec_req req;
+
+	t->tlog_fd = -1;
+	t->out = (struct pump){.fd = -1, .file_fd = -1};
+	t->err = (struct pump){.fd = -1, .file_fd = -1};
+	av.values = calloc((size_t)task->nparams + 1, sizeof(char *));
+	argv = calloc((size_t)task->argc + 1, sizeof(char *));
+	if (av.values == NULL || argv == NULL) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto fail;
+	}
+	if (resolve_args(s, t, &av, err, sizeof(err)) < 0)
+		goto fail;
+	for (int i = 0; i < task->argc; i++)
+		if ((argv[i] = tmpl_subst(task->argv[i], lookup_param, &av)) == NULL)
+			goto nomem;
+	if (task->stdin_tmpl &&
+	    (stdin_text = tmpl_subst(task->stdin_tmpl, lookup_param, &av)) == NULL)
+		goto nomem;
+	replace_str(&t->rec.command, json_strings(argv, task->argc));
+	replace_str(&t->rec.inputs, json_inputs(task, av.values));
+	if (prepare_attempt(s, t, n, stdin_text, err, sizeof(err)) < 0)
+		goto fail;
+	if (path_attempt_file(outdir, s->datadir, r->rec.id, t->rec.id, n, "outputs") < 0 ||
+	    path_attempt_file(path, s->datadir, r->rec.id, t->rec.id, n, "work") < 0)
+		goto fail;
+	if ((env = build_env(t, task, outdir)) == NULL)
+		goto nomem;
+	req = (struct exec_req){.argv = argv, .envp = env, .cwd = path};
+	if (stdin_text) {
+		path_attempt_file(stdin_path, s->datadir, r->rec.id, t->rec.id, n, "stdin");
+		req.stdin_path = stdin_path;
+	}
+	t->rec.attempts = n;
+	t->attempt_started = now_ms();
+	if (t->rec.started == 0)
+		t->rec.started = t->attempt_started;
+	if (exec_start(&req, &t->proc, err, sizeof(err)) < 0)
+		goto fail_started;
+	t->out.fd = t->proc.out_fd;
+	t->err.fd = t->proc.err_fd;
+	t->proc.out_fd = t->proc.err_fd = -1;
+	t->deadline = task->timeout > 0 ? mono_ms() + (int64_t)(task->timeout * 1000) : 0;
+	t->timed_out = 0;
+	t->rec.state = ST_RUNNING;
+	t->rec.has_exit = 0;
+	free(t->rec.message);
+	t->rec.message = strdup("");
+	if (sched_running_add(s, t) < 0) {
+		char ignored[64];
+		end_attempt(s, t, 1, ignored, sizeof(ignored));
+		snprintf(err, sizeof(err), "out of memory");
+		failed = 1;
+		goto out;
+	}
+	sched_task_update(s, t);
+	store_attempt_put(
+	    s->st, r->rec.seq, t->rec.idx,
+	    &(struct attempt_rec){.n = n, .state = ST_RUNNING, .started = t->attempt_started});
+	if (r->rec.state == ST_WAITING) {
+		r->rec.state = ST_RUNNING;
+		if (r->rec.started == 0)
+			r->rec.started = now_ms();
+		sched_run_update(s, r);
+	}
+	goto out;
+nomem:
+	snprintf(err, sizeof(err), "out of memory");
+fail:
+	t->rec.attempts = n;
+	if (t->rec.started == 0)
+		t->rec.started = now_ms();
+fail_started:
+	/* The attempt could not even start: it counts as a failed attempt, so
+	 * that retries and the run's roll-up apply as for any failure. */
+	note_failure(t, err);
+	if (t->out.file_fd >= 0)
+		close(t->out.file_fd);
+	if (t->err.file_fd >= 0)
+		close(t->err.file_fd);
+	if (t->tlog_fd >= 0)
+		close(t->tlog_fd);
+	t->out.file_fd = t->err.file_fd = t->tlog_fd = -1;
+	store_attempt_put(s->st, r->rec.seq, t->rec.idx,
+			  &(struct attempt_rec){.n = n,
+						.state = ST_FAILED,
+						.started = now_ms(),
+						.ended = now_ms(),
+						.message = err});
+	failed = 1;
+out:
+	for (int i = 0; av.values && i < task->nparams; i++)
+		free(av.values[i]);
+	free(av.values);
+	for (int i = 0; argv && i < task->argc; i++)
+		free(argv[i]);
+	free(argv);
+	free(stdin_text);
+	free_env(env, task);
+	/* Last: a failure may end the run and free everything above. */
+	if (failed)
+		sched_task_failed(s, t, err);
+}
+
+void
+attempt_finish(struct sched *s, struct stask *t)
+{
+	char why[512] = "";
+
+	if (end_attempt(s, t, 0, why, sizeof(why)))
+		sched_task_succeeded(s, t);
+	else
+		sched_task_failed(s, t, why);
+}
+
+void
+attempt_abandon(struct sched *s, struct stask *t, int state, const char *why)
+{
+	char ignored[512];
+
+	end_attempt(s, t, 1, ignored, sizeof(ignored));
+	t->rec.state = state;
+	free(t->rec.message);
+	t->rec.message = strdup(why);
+	sched_task_update(s, t);
+}

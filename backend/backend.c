@@ -1,0 +1,292 @@
+/*
+ * The backend behind the tree: records submissions, routes control verbs to
+ * the runtime that executes a run, and answers the filesystem's questions
+ * from the store (the single source of truth).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+
+#include "backend_int.h"
+#include "defn.h"
+#include "log.h"
+#include "layout.h"
+#include "plan.h"
+#include "runtime.h"
+#include "util.h"
+
+char *
+errf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+/* "ray" is the seed system's name for the local runtime. */
+static const char *
+config_canonical(const char *name)
+{
+	return strcmp(name, "ray") == 0 ? "local" : name;
+}
+
+static enum rerr
+config_check(const char *name, char **err)
+{
+	name = config_canonical(name);
+	if (strcmp(name, "in_process") == 0)
+		return RF_OK;
+	if (strcmp(name, "local") == 0) {
+		*err = errf("config: the local runtime is not available yet; use in_process");
+		return RF_INVAL;
+	}
+	*err = errf("config: unknown configuration \"%s\" (known: in_process, local)", name);
+	return RF_INVAL;
+}
+
+enum rerr
+backend_open(const struct backend_opts *o, struct backend **out, char **err)
+{
+	struct backend *b = calloc(1, sizeof(*b));
+	char path[PATH_MAX_];
+
+	*err = NULL;
+	if (b == NULL)
+		return RF_NOMEM;
+	pthread_mutex_init(&b->cache_mu, NULL);
+	b->datadir = strdup(o->datadir);
+	b->config = strdup(config_canonical(o->config));
+	if (b->datadir == NULL || b->config == NULL)
+		goto nomem;
+	if (config_check(b->config, err) != RF_OK)
+		goto fail;
+	if (mkdir_p(b->datadir, 0700) < 0 ||
+	    snprintf(path, sizeof(path), "%s/runs", b->datadir) < 0 || mkdir_p(path, 0700) < 0) {
+		*err = errf("data directory %s: %s", b->datadir, strerror(errno));
+		goto fail;
+	}
+	if (store_open(b->datadir, &b->st) != 0) {
+		*err = errf("cannot open the store in %s", b->datadir);
+		goto fail;
+	}
+	b->inproc = (struct runtime){&inproc_ops, b->st, b->datadir, o->jobs, o->grace_ms, NULL};
+	if (b->inproc.ops->open(&b->inproc) < 0) {
+		*err = errf("cannot start the in_process runtime");
+		goto fail;
+	}
+	*out = b;
+	return RF_OK;
+nomem:
+	*err = errf("out of memory");
+fail:
+	if (b->st)
+		store_close(b->st);
+	free(b->datadir);
+	free(b->config);
+	free(b);
+	return RF_INVAL;
+}
+
+void
+backend_close(struct backend *b)
+{
+	b->inproc.ops->close(&b->inproc);
+	if (b->cache_d) {
+		plan_free(&b->cache_plan);
+		defn_free(b->cache_d);
+	}
+	store_flush(b->st);
+	store_close(b->st);
+	pthread_mutex_destroy(&b->cache_mu);
+	free(b->datadir);
+	free(b->config);
+	free(b);
+}
+
+const char *
+backend_datadir(struct backend *b)
+{
+	return b->datadir;
+}
+
+struct runtime *
+runtime_for(struct backend *b, const char *config)
+{
+	(void)config; /* only in_process so far */
+	return &b->inproc;
+}
+
+struct subst_ctx {
+	const struct defn *d;
+	const struct defn_step *step;
+	int copy;
+};
+
+/* Literal arguments are known at submit; references stay as placeholders
+ * until the task run starts. */
+static const char *
+lookup_literal(const char *name, size_t len, void *arg)
+{
+	struct subst_ctx *c = arg;
+
+	for (int i = 0; i < c->step->nfe; i++)
+		if (strlen(c->step->fe_names[i]) == len && !memcmp(c->step->fe_names[i], name, len))
+			return c->step->fe_values[i][c->copy];
+	for (int i = 0; i < c->step->nargs; i++) {
+		const struct defn_arg *a = &c->step->args[i];
+		if (strlen(a->name) == len && !memcmp(a->name, name, len))
+			return a->kind == ARG_LIT ? a->lit : NULL;
+	}
+	return NULL;
+}
+
+static int
+fill_task(const struct defn *d, const struct plan *p, int i, struct task_rec *t)
+{
+	const struct defn_step *step = &d->steps[p->tr_step[i]];
+	const struct defn_task *task = &d->tasks[step->task];
+	struct subst_ctx c = {d, step, p->tr_copy[i]};
+	int parents[d->nsteps + 1], np = defn_step_parents(d, p->tr_step[i], parents);
+	json_t *cmd = json_array(), *in = json_object();
+	struct buf par = {0}, outs = {0};
+	char id[TASK_ID_MAX];
+	int rc = -1;
+
+	t->idx = i;
+	plan_tr_id(d, p, i, t->id, sizeof(t->id));
+	snprintf(t->step, sizeof(t->step), "%s", step->id);
+	snprintf(t->task, sizeof(t->task), "%s", task->name);
+	t->state = ST_WAITING;
+	t->max_attempts = task->retries + 1;
+	for (int j = 0; j < np; j++)
+		for (int k = 0; k < p->step_count[parents[j]]; k++) {
+			plan_tr_id(d, p, p->step_first[parents[j]] + k, id, sizeof(id));
+			if (buf_printf(&par, "%s\n", id) < 0)
+				goto out;
+		}
+	for (int j = 0; j < task->argc; j++) {
+		char *a = tmpl_subst(task->argv[j], lookup_literal, &c);
+		if (a == NULL || json_array_append_new(cmd, json_string(a)) < 0) {
+			free(a);
+			goto out;
+		}
+		free(a);
+	}
+	for (int j = 0; j < task->nparams; j++) {
+		const char *v = lookup_literal(task->params[j], strlen(task->params[j]), &c);
+		json_object_set_new(in, task->params[j], v ? json_string(v) : json_null());
+	}
+	for (int j = 0; j < task->noutputs; j++)
+		if (buf_printf(&outs, "%s\n", task->outputs[j]) < 0)
+			goto out;
+	t->parents = buf_steal(&par);
+	t->outputs = buf_steal(&outs);
+	t->command = json_dumps(cmd, JSON_COMPACT);
+	t->inputs = json_dumps(in, JSON_COMPACT | JSON_SORT_KEYS);
+	t->message = strdup("");
+	if (t->parents && t->outputs && t->command && t->inputs && t->message)
+		rc = 0;
+out:
+	buf_free(&par);
+	buf_free(&outs);
+	json_decref(cmd);
+	json_decref(in);
+	return rc;
+}
+
+/* Makes runs/<id> for a fresh id: wf.<name>.<7 hex>. */
+static enum rerr
+new_run_dir(struct backend *b, const char *name, char id[RUN_ID_MAX])
+{
+	char path[PATH_MAX_];
+
+	for (int tries = 0; tries < 16; tries++) {
+		uint32_t r;
+		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+			return RF_IO;
+		snprintf(id, RUN_ID_MAX, "wf.%s.%07x", name, r & 0xfffffff);
+		if (path_run(path, b->datadir, id) < 0)
+			return RF_INVAL;
+		if (mkdir(path, 0700) == 0)
+			return RF_OK;
+		if (errno != EEXIST)
+			return RF_IO;
+	}
+	return RF_IO;
+}
+
+enum rerr
+backend_submit(struct backend *b, const char *text, size_t len, int start, char run_id[RUN_ID_MAX],
+	       char **err)
+{
+	struct defn *d = NULL;
+	struct plan p = {0};
+	struct run_rec run = {0};
+	struct task_rec *tasks = NULL;
+	char path[PATH_MAX_];
+	enum rerr e = RF_INVAL;
+	const char *config;
+
+	*err = NULL;
+	if (len > DEFN_MAX_BYTES) {
+		*err = errf("definition is %zu bytes; the limit is %d", len, DEFN_MAX_BYTES);
+		return RF_TOOBIG;
+	}
+	if (defn_parse(text, len, &d, err) < 0)
+		return RF_INVAL;
+	config = config_canonical(d->config ? d->config : b->config);
+	if ((e = config_check(config, err)) != RF_OK)
+		goto out;
+	e = RF_NOMEM;
+	if (plan_build(d, &p) < 0 || (tasks = calloc((size_t)p.ntr + 1, sizeof(*tasks))) == NULL)
+		goto out;
+	for (int i = 0; i < p.ntr; i++)
+		if (fill_task(d, &p, i, &tasks[i]) < 0)
+			goto out;
+	if ((e = new_run_dir(b, d->name, run_id)) != RF_OK) {
+		*err = errf("cannot make a folder for the run: %s", strerror(errno));
+		goto out;
+	}
+	if (path_run_file(path, b->datadir, run_id, "definition.json") < 0 ||
+	    write_file(path, text, len, 0600) < 0) {
+		*err = errf("cannot record the definition: %s", strerror(errno));
+		e = RF_IO;
+		goto undo;
+	}
+	snprintf(run.id, sizeof(run.id), "%s", run_id);
+	snprintf(run.name, sizeof(run.name), "%s", d->name);
+	snprintf(run.config, sizeof(run.config), "%s", config);
+	run.state = ST_WAITING;
+	run.prepared = !start;
+	run.created = now_ms();
+	run.ntasks = p.ntr;
+	run.message = start ? "" : "prepared: write start to ctl to run it";
+	if ((e = store_run_create(b->st, &run, tasks, p.ntr, text)) != RF_OK) {
+		*err = errf("cannot record the run: %s", rerr_str(e));
+		goto undo;
+	}
+	if (start && (e = runtime_for(b, config)->ops->launch(runtime_for(b, config), run.seq)))
+		*err = errf("run %s recorded but not started: %s", run_id, rerr_str(e));
+	goto out;
+undo:
+	if (path_run(path, b->datadir, run_id) == 0)
+		remove_tree(path);
+out:
+	for (int i = 0; tasks && i < p.ntr; i++)
+		task_rec_free(&tasks[i]);
+	free(tasks);
+	plan_free(&p);
+	defn_free(d);
+	return e;
+}

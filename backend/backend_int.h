@@ -1,0 +1,30 @@
+/* What backend.c, control.c and query.c share. */
+#ifndef RUNFS_BACKEND_INT_H
+#define RUNFS_BACKEND_INT_H
+
+#include <pthread.h>
+
+#include "backend.h"
+#include "defn.h"
+#include "plan.h"
+#include "runtime.h"
+
+struct backend {
+	struct store *st;
+	char *datadir;
+	char *config;
+	struct runtime inproc;
+	/* The last run whose definition was parsed for its results: results/
+	 * is read file by file, so one parse serves a whole cat of results. */
+	pthread_mutex_t cache_mu;
+	int64_t cache_seq;
+	struct defn *cache_d;
+	struct plan cache_plan;
+};
+
+/* A malloc'd message for *err (NULL when out of memory). */
+char *errf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The runtime executing runs of this configuration in this process. */
+struct runtime *runtime_for(struct backend *b, const char *config);
+
+#endif

@@ -1,0 +1,129 @@
+/* The ctl verbs: which apply in which state, and who carries them out. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend_int.h"
+#include "log.h"
+#include "util.h"
+
+static const struct {
+	const char *name;
+	enum sched_verb verb;
+} verbs[] = {
+    {"start", VERB_START},
+    {"stop", VERB_STOP},
+    {"kill", VERB_KILL},
+    {"retry", VERB_RETRY},
+};
+
+const char *
+backend_verbs(const struct run_rec *r)
+{
+	int running = r->counts[ST_RUNNING] > 0;
+
+	if (r->state == ST_WAITING && r->prepared)
+		return "start stop kill";
+	if (!state_completed(r->state))
+		return "stop kill";
+	if (r->state == ST_SUCCEEDED)
+		return "";
+	/* A FAILED run may still have task runs finishing. */
+	return running ? "stop kill" : "retry";
+}
+
+static int
+verb_allowed(const struct run_rec *r, const char *verb)
+{
+	const char *v = backend_verbs(r);
+	size_t n = strlen(verb);
+
+	for (const char *p = strstr(v, verb); p; p = strstr(p + 1, verb))
+		if ((p == v || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+/* A prepared run that never started has nothing to signal. */
+static enum rerr
+terminate_prepared(struct backend *b, struct run_rec *r)
+{
+	enum rerr e;
+
+	r->state = ST_TERMINATED;
+	r->prepared = 0;
+	r->ended = now_ms();
+	free(r->message);
+	r->message = strdup("stopped on request before it started");
+	e = store_run_update(b->st, r);
+	if (e == RF_OK)
+		e = store_flush(b->st);
+	return e;
+}
+
+/* Records the run as waiting again before the runtime picks it up, so that
+ * a status read right after the write already shows it is not over. */
+static enum rerr
+relaunch(struct backend *b, struct runtime *rt, struct run_rec *r)
+{
+	enum rerr e;
+
+	if (rt->ops->executing(rt, r->seq))
+		return RF_BUSY;
+	r->state = ST_WAITING;
+	r->prepared = 0;
+	r->ended = 0;
+	free(r->message);
+	r->message = strdup("");
+	if ((e = store_run_update(b->st, r)) != RF_OK || (e = store_flush(b->st)) != RF_OK)
+		return e;
+	return rt->ops->launch(rt, r->seq);
+}
+
+enum rerr
+backend_control(struct backend *b, const char *run_id, const char *verb, char **err)
+{
+	struct run_rec r = {0};
+	struct runtime *rt;
+	enum rerr e;
+	int v = -1;
+
+	*err = NULL;
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(verb, verbs[i].name) == 0)
+			v = (int)verbs[i].verb;
+	if (v < 0) {
+		*err = errf("unknown verb \"%s\" (verbs: start stop kill retry)", verb);
+		return RF_INVAL;
+	}
+	if ((e = store_run_get(b->st, run_id, &r)) != RF_OK)
+		return e;
+	rt = runtime_for(b, r.config);
+	if (!verb_allowed(&r, verb)) {
+		*err = errf("%s does not apply to a %s run (accepted now: %s)", verb,
+			    state_name(r.state), *backend_verbs(&r) ? backend_verbs(&r) : "none");
+		e = RF_BUSY;
+		goto out;
+	}
+	switch (v) {
+	case VERB_START:
+	case VERB_RETRY:
+		e = relaunch(b, rt, &r);
+		break;
+	case VERB_STOP:
+	case VERB_KILL:
+		if (rt->ops->executing(rt, r.seq))
+			e = rt->ops->signal(rt, r.seq, (enum sched_verb)v);
+		else if (r.state == ST_WAITING && r.prepared)
+			e = terminate_prepared(b, &r);
+		else
+			e = RF_BUSY;
+		break;
+	}
+	if (e == RF_BUSY && *err == NULL)
+		*err = errf("run %s is not executed by this daemon", run_id);
+	if (e == RF_OK)
+		log_info("run %s: %s", run_id, verb);
+out:
+	run_rec_free(&r);
+	return e;
+}

@@ -1,0 +1,239 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <pthread.h>
+#include <sys/prctl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "exec.h"
+#include "log.h"
+
+/* Long enough for any sane line; a longer one is cut into pieces so one
+ * task cannot make the daemon hold an unbounded line in memory. */
+#define LINE_MAX_ 65536
+
+/*
+ * The child side of vfork(): it shares our memory until it calls exec, so it
+ * only makes system calls and reports a failure through *failed.
+ * PR_SET_PDEATHSIG makes the task die with the daemon even when the daemon
+ * is killed with SIGKILL and never gets to clean up ("tasks do not outlive
+ * the daemon"); posix_spawn has no way to ask for that.
+ */
+static void
+child(const struct exec_req *r, int out, int err, pid_t parent, volatile int *failed)
+{
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	sigset_t none;
+	int in;
+
+	/* The daemon ignores SIGPIPE (FUSE asks for it) and handles others;
+	 * ignored signals would stay ignored across exec. */
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &dfl, NULL);
+	if (setpgid(0, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		goto fail;
+	if (getppid() != parent) /* the daemon died before prctl */
+		_exit(127);
+	in = open(r->stdin_path ? r->stdin_path : "/dev/null", O_RDONLY);
+	if (in < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+		goto fail;
+	/* Nothing of the daemon's (the FUSE device, the store) may leak into a
+	 * task: a task holding /dev/fuse open would keep the mount busy. */
+	close_range(3, ~0U, 0);
+	if (r->cwd && chdir(r->cwd) < 0)
+		goto fail;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execvpe(r->argv[0], r->argv, r->envp);
+fail:
+	*failed = errno ? errno : EINVAL;
+	_exit(127);
+}
+
+int
+exec_start(const struct exec_req *r, struct exec_proc *p, char *err, size_t errsz)
+{
+	int out[2] = {-1, -1}, errp[2] = {-1, -1};
+	volatile int failed = 0;
+	sigset_t all, old;
+	pid_t parent = getpid();
+
+	*p = (struct exec_proc){.pid = -1, .pidfd = -1, .out_fd = -1, .err_fd = -1};
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+		snprintf(err, errsz, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	/* No signal handler may run in the child while it borrows our memory. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	p->pid = vfork();
+	if (p->pid == 0)
+		child(r, out[1], errp[1], parent, &failed);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (p->pid < 0) {
+		snprintf(err, errsz, "cannot start %s: %s", r->argv[0], strerror(errno));
+		goto fail;
+	}
+	if (failed) {
+		waitpid(p->pid, NULL, 0);
+		p->pid = -1;
+		if (failed == ENOENT)
+			snprintf(err, errsz, "command not found: %s", r->argv[0]);
+		else
+			snprintf(err, errsz, "cannot run %s: %s", r->argv[0], strerror(failed));
+		goto fail;
+	}
+	close(out[1]);
+	close(errp[1]);
+	out[1] = errp[1] = -1;
+	p->out_fd = out[0];
+	p->err_fd = errp[0];
+	fcntl(p->out_fd, F_SETFL, O_NONBLOCK);
+	fcntl(p->err_fd, F_SETFL, O_NONBLOCK);
+	p->pidfd = pidfd_open(p->pid, 0);
+	if (p->pidfd < 0) {
+		/* Cannot watch it: do not leave it running unseen. */
+		snprintf(err, errsz, "pidfd_open: %s", strerror(errno));
+		kill(-p->pid, SIGKILL);
+		waitpid(p->pid, NULL, 0);
+		p->pid = -1;
+		exec_close(p);
+		return -1;
+	}
+	return 0;
+fail:
+	for (int i = 0; i < 2; i++) {
+		if (out[i] >= 0)
+			close(out[i]);
+		if (errp[i] >= 0)
+			close(errp[i]);
+	}
+	return -1;
+}
+
+int
+exec_reap(struct exec_proc *p, int *code)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PIDFD, (id_t)p->pidfd, &si, WEXITED | WNOHANG) < 0)
+		return -1;
+	if (si.si_pid == 0)
+		return -1; /* not exited yet */
+	*code = si.si_code == CLD_EXITED ? si.si_status : -si.si_status;
+	return 0;
+}
+
+void
+exec_signal(const struct exec_proc *p, int sig)
+{
+	if (p->pid > 0 && kill(-p->pid, sig) < 0 && errno != ESRCH)
+		log_warn("kill process group %d", (int)p->pid);
+}
+
+void
+exec_close(struct exec_proc *p)
+{
+	if (p->pidfd >= 0)
+		close(p->pidfd);
+	if (p->out_fd >= 0)
+		close(p->out_fd);
+	if (p->err_fd >= 0)
+		close(p->err_fd);
+	p->pidfd = p->out_fd = p->err_fd = -1;
+}
+
+static void
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0 && fd >= 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			log_warn("write log");
+			return;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Writes the complete lines held in p->partial (all of it when flush). */
+static void
+emit_lines(struct pump *p, const struct log_sink *s, int flush)
+{
+	struct buf out = {0};
+	size_t start = 0, end;
+
+	for (;;) {
+		char *nl = memchr(p->partial.p + start, '\n', p->partial.len - start);
+		if (nl)
+			end = (size_t)(nl - p->partial.p) + 1;
+		else if (flush || p->partial.len - start >= LINE_MAX_)
+			end = p->partial.len;
+		else
+			break;
+		if (end == start)
+			break;
+		write_all(s->task_fd, p->partial.p + start, end - start);
+		if (buf_printf(&out, "%s | ", s->task_id) == 0)
+			buf_add(&out, p->partial.p + start, end - start);
+		if (out.len && out.p[out.len - 1] != '\n')
+			buf_add(&out, "\n", 1);
+		if (nl == NULL)
+			write_all(s->task_fd, "\n", 1);
+		start = end;
+	}
+	if (out.len)
+		write_all(s->run_fd, out.p, out.len);
+	buf_free(&out);
+	memmove(p->partial.p, p->partial.p + start, p->partial.len - start);
+	p->partial.len -= start;
+}
+
+int
+pump_read(struct pump *p, const struct log_sink *s)
+{
+	char chunk[65536];
+	ssize_t n;
+
+	if (p->fd < 0)
+		return 0;
+	n = read(p->fd, chunk, sizeof(chunk));
+	if (n < 0)
+		return -1;
+	if (n == 0) {
+		/* Closed early (the task may run on): stop polling it. */
+		close(p->fd);
+		p->fd = -1;
+		return 0;
+	}
+	write_all(p->file_fd, chunk, (size_t)n);
+	if (buf_add(&p->partial, chunk, (size_t)n) < 0) {
+		log_warnx("out of memory buffering a log line");
+		return -1;
+	}
+	emit_lines(p, s, 0);
+	return 1;
+}
+
+void
+pump_finish(struct pump *p, const struct log_sink *s)
+{
+	while (pump_read(p, s) > 0)
+		;
+	if (p->partial.len)
+		emit_lines(p, s, 1);
+	buf_free(&p->partial);
+	if (p->fd >= 0)
+		close(p->fd);
+	if (p->file_fd >= 0)
+		close(p->file_fd);
+	p->fd = p->file_fd = -1;
+}

@@ -1,0 +1,61 @@
+/*
+ * The executor: starts one attempt of a task run as its own process group
+ * (no shell), with stdout and stderr on pipes that the scheduler pumps into
+ * files, and hands back a pidfd so the scheduler can poll for its exit.
+ */
+#ifndef RUNFS_EXEC_H
+#define RUNFS_EXEC_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "util.h"
+
+struct exec_req {
+	char *const *argv;
+	char *const *envp;
+	const char *cwd;
+	const char *stdin_path; /* NULL: /dev/null */
+};
+
+struct exec_proc {
+	pid_t pid; /* also the process group id */
+	int pidfd;
+	int out_fd; /* read ends, non-blocking */
+	int err_fd;
+};
+
+/* 0, or -1 with a one-line reason in err ("command not found: foo"). */
+int exec_start(const struct exec_req *r, struct exec_proc *p, char *err, size_t errsz);
+/* Reaps the (exited) leader: 0 with *code = exit status, or -signal. */
+int exec_reap(struct exec_proc *p, int *code);
+/* Signals the whole process group. */
+void exec_signal(const struct exec_proc *p, int sig);
+void exec_close(struct exec_proc *p);
+
+/*
+ * A pump copies one pipe into its own file (stdout or stderr) verbatim and,
+ * line by line, into the task's combined log and the run's log (there with a
+ * "<task-id> | " prefix). Whole lines keep the two streams and concurrent
+ * tasks from tearing each other's lines.
+ */
+struct log_sink {
+	int task_fd; /* tasks/<id>/logs, O_APPEND */
+	int run_fd;  /* runs/<id>/logs, O_APPEND */
+	const char *task_id;
+};
+
+struct pump {
+	int fd;	     /* pipe read end */
+	int file_fd; /* stdout or stderr file */
+	struct buf partial;
+};
+
+/* Reads what the pipe holds: 1 when it read data, 0 at end of file,
+ * -1 when nothing is ready (EAGAIN) or on error. */
+int pump_read(struct pump *p, const struct log_sink *s);
+/* Reads to end of file without blocking, writes out a last partial line,
+ * and closes the pipe and the file. */
+void pump_finish(struct pump *p, const struct log_sink *s);
+
+#endif

@@ -1,0 +1,254 @@
+/* Answers to the filesystem's questions: snapshots, results, outputs and
+ * configurations, all read from the store and the data directory. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "backend_int.h"
+#include "layout.h"
+#include "util.h"
+
+/* Results files are small but a fan-out result concatenates many outputs. */
+#define RESULT_MAX (256 * 1024 * 1024)
+
+static const char *const builtin_configs[] = {"in_process", "local"};
+
+enum rerr
+backend_run(struct backend *b, const char *run_id, struct run_rec *out)
+{
+	return store_run_get(b->st, run_id, out);
+}
+
+enum rerr
+backend_run_seq(struct backend *b, int64_t seq, struct run_rec *out)
+{
+	return store_run_get_seq(b->st, seq, out);
+}
+
+int
+backend_runs(struct backend *b, int64_t after, int limit, struct run_rec *out)
+{
+	return store_run_list(b->st, after, limit, out);
+}
+
+enum rerr
+backend_task(struct backend *b, int64_t run_seq, int idx, struct task_rec *out)
+{
+	return store_task_get(b->st, run_seq, idx, out);
+}
+
+enum rerr
+backend_task_find(struct backend *b, int64_t run_seq, const char *id, struct task_rec *out)
+{
+	return store_task_find(b->st, run_seq, id, out);
+}
+
+int
+backend_tasks(struct backend *b, int64_t run_seq, int from, int limit, struct task_rec *out)
+{
+	return store_task_list(b->st, run_seq, from, limit, out);
+}
+
+enum rerr
+backend_definition(struct backend *b, int64_t run_seq, char **text)
+{
+	return store_run_definition(b->st, run_seq, text);
+}
+
+void
+backend_set_feed(struct backend *b, store_feed_fn fn, void *arg)
+{
+	store_set_feed(b->st, fn, arg);
+}
+
+/* Parses the run's definition into the one-entry cache; cache_mu held. */
+static enum rerr
+cached_defn(struct backend *b, int64_t seq)
+{
+	char *text = NULL, *err = NULL;
+	struct defn *d = NULL;
+	enum rerr e;
+
+	if (b->cache_d && b->cache_seq == seq)
+		return RF_OK;
+	if ((e = store_run_definition(b->st, seq, &text)) != RF_OK)
+		return e;
+	if (defn_parse(text, strlen(text), &d, &err) < 0) {
+		free(text);
+		free(err);
+		return RF_IO;
+	}
+	free(text);
+	if (b->cache_d) {
+		plan_free(&b->cache_plan);
+		defn_free(b->cache_d);
+		b->cache_d = NULL;
+	}
+	if (plan_build(d, &b->cache_plan) < 0) {
+		defn_free(d);
+		return RF_NOMEM;
+	}
+	b->cache_d = d;
+	b->cache_seq = seq;
+	return RF_OK;
+}
+
+enum rerr
+backend_nresults(struct backend *b, int64_t run_seq, int *n)
+{
+	enum rerr e;
+
+	pthread_mutex_lock(&b->cache_mu);
+	e = cached_defn(b, run_seq);
+	if (e == RF_OK)
+		*n = b->cache_d->nresults;
+	pthread_mutex_unlock(&b->cache_mu);
+	return e;
+}
+
+/* Adds one task run's share of a composed result: its path or its
+ * content without trailing newlines, and a newline. */
+static enum rerr
+compose(struct buf *out, const char *path, int by_path)
+{
+	char *data = NULL;
+	size_t len = 0;
+
+	if (by_path)
+		return buf_printf(out, "%s\n", path) < 0 ? RF_NOMEM : RF_OK;
+	if (read_file(path, RESULT_MAX, &data, &len) < 0)
+		return RF_IO;
+	while (len > 0 && data[len - 1] == '\n')
+		len--;
+	if (buf_add(out, data, len) < 0 || buf_add(out, "\n", 1) < 0) {
+		free(data);
+		return RF_NOMEM;
+	}
+	free(data);
+	return RF_OK;
+}
+
+enum rerr
+backend_result(struct backend *b, int64_t run_seq, int i, char **path, char **content, size_t *len,
+	       char **err)
+{
+	struct run_rec r = {0};
+	struct buf out = {0};
+	char file[PATH_MAX_];
+	enum rerr e;
+	int first, n, single, by_path;
+	const char *oname;
+
+	*path = *content = *err = NULL;
+	if ((e = store_run_get_seq(b->st, run_seq, &r)) != RF_OK)
+		return e;
+	if (r.state != ST_SUCCEEDED) {
+		e = state_completed(r.state) ? RF_FAILED : RF_AGAIN;
+		*err = errf("run %s is %s%s%s", r.id, state_name(r.state), *r.message ? ": " : "",
+			    r.message);
+		goto out;
+	}
+	pthread_mutex_lock(&b->cache_mu);
+	if ((e = cached_defn(b, run_seq)) != RF_OK || i < 0 || i >= b->cache_d->nresults) {
+		pthread_mutex_unlock(&b->cache_mu);
+		e = e ? e : RF_NOENT;
+		goto out;
+	}
+	{
+		const struct defn_result *res = &b->cache_d->results[i];
+		const struct defn_step *s = &b->cache_d->steps[res->step];
+		first = b->cache_plan.step_first[res->step];
+		n = b->cache_plan.step_count[res->step];
+		single = s->ncopies < 0;
+		by_path = res->by_path;
+		oname = b->cache_d->tasks[s->task].outputs[res->output];
+		snprintf(file, sizeof(file), "%s", oname); /* copy before unlocking */
+		oname = file;
+	}
+	pthread_mutex_unlock(&b->cache_mu);
+	for (int k = 0; k < n; k++) {
+		struct task_rec t = {0};
+		char p[PATH_MAX_];
+
+		if ((e = store_task_get(b->st, run_seq, first + k, &t)) != RF_OK)
+			goto out;
+		if (path_output(p, b->datadir, r.id, t.id, t.attempts, oname) < 0)
+			e = RF_IO;
+		task_rec_free(&t);
+		if (e == RF_OK && single && !by_path)
+			*path = strdup(p);
+		else if (e == RF_OK)
+			e = compose(&out, p, by_path);
+		if (e != RF_OK)
+			goto out;
+	}
+	if (*path == NULL) {
+		*len = out.len;
+		*content = buf_steal(&out);
+		if (*content == NULL)
+			e = RF_NOMEM;
+	}
+out:
+	buf_free(&out);
+	run_rec_free(&r);
+	return e;
+}
+
+enum rerr
+backend_output_path(struct backend *b, const struct run_rec *r, const struct task_rec *t,
+		    const char *name, char *path)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = t->outputs; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		if (len == n && memcmp(p, name, n) == 0)
+			return path_output(path, b->datadir, r->id, t->id, t->attempts, name) < 0
+				   ? RF_IO
+				   : RF_OK;
+		p = nl ? nl + 1 : p + len;
+	}
+	return RF_NOENT;
+}
+
+int
+backend_config_count(struct backend *b)
+{
+	(void)b;
+	return (int)(sizeof(builtin_configs) / sizeof(builtin_configs[0]));
+}
+
+const char *
+backend_config_name(struct backend *b, int i)
+{
+	if (i < 0 || i >= backend_config_count(b))
+		return NULL;
+	return builtin_configs[i];
+}
+
+enum rerr
+backend_config_json(struct backend *b, const char *name, char **json)
+{
+	json_t *o;
+
+	if (strcmp(name, "ray") == 0)
+		name = "local";
+	for (int i = 0; i < backend_config_count(b); i++) {
+		if (strcmp(name, builtin_configs[i]) != 0)
+			continue;
+		o = json_pack("{s:s, s:s, s:b}", "name", name, "runtime", name, "builtin", 1);
+		*json = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+		json_decref(o);
+		return *json ? RF_OK : RF_NOMEM;
+	}
+	return RF_NOENT;
+}
+
+const char *
+backend_config_default(struct backend *b)
+{
+	return b->config;
+}

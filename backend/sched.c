@@ -1,0 +1,634 @@
+/*
+ * The scheduler loop. One thread owns every active run: it loads a run from
+ * the store when told to launch it, starts ready task runs FIFO within the
+ * core budget, and sleeps in poll() on an eventfd (commands), the pidfds of
+ * running attempts and their log pipes, with a timeout for the nearest
+ * deadline (task timeouts, the grace period of a stop). Other threads only
+ * queue commands; so nothing here needs a lock but the command queue.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "layout.h"
+#include "sched_int.h"
+#include "util.h"
+
+#define VERB_LAUNCH 100
+
+static void
+set_message(char **dst, const char *msg)
+{
+	char *m = strdup(msg);
+
+	if (m == NULL)
+		return;
+	free(*dst);
+	*dst = m;
+}
+
+void
+sched_run_update(struct sched *s, struct srun *r)
+{
+	if (store_run_update(s->st, &r->rec) != RF_OK)
+		log_warnx("run %s: state not recorded", r->rec.id);
+}
+
+void
+sched_task_update(struct sched *s, struct stask *t)
+{
+	if (store_task_update(s->st, &t->rec) != RF_OK)
+		log_warnx("task %s of %s: state not recorded", t->rec.id, t->run->rec.id);
+}
+
+void
+sched_ready_push(struct sched *s, struct stask *t)
+{
+	if (t->queued)
+		return;
+	if (s->ready_head + s->ready_len == s->ready_cap) {
+		/* Slide to the front before growing: the queue drains from the head. */
+		if (s->ready_len)
+			memmove(s->ready, s->ready + s->ready_head,
+				s->ready_len * sizeof(*s->ready));
+		s->ready_head = 0;
+		if (s->ready_len == s->ready_cap) {
+			size_t cap = s->ready_cap ? s->ready_cap * 2 : 256;
+			struct stask **q = realloc(s->ready, cap * sizeof(*q));
+			if (q == NULL) {
+				log_warnx("out of memory queueing %s", t->rec.id);
+				return;
+			}
+			s->ready = q;
+			s->ready_cap = cap;
+		}
+	}
+	s->ready[s->ready_head + s->ready_len++] = t;
+	t->queued = 1;
+}
+
+int
+sched_running_add(struct sched *s, struct stask *t)
+{
+	if (s->nrunning == s->running_cap) {
+		size_t cap = s->running_cap ? s->running_cap * 2 : 16;
+		struct stask **p = realloc(s->running, cap * sizeof(*p));
+		if (p == NULL)
+			return -1;
+		s->running = p;
+		s->running_cap = cap;
+	}
+	s->running[s->nrunning++] = t;
+	t->running = 1;
+	t->run->nrunning++;
+	s->used += t->cost;
+	return 0;
+}
+
+void
+sched_running_remove(struct sched *s, struct stask *t)
+{
+	if (!t->running)
+		return;
+	for (size_t i = 0; i < s->nrunning; i++) {
+		if (s->running[i] == t) {
+			s->running[i] = s->running[--s->nrunning];
+			break;
+		}
+	}
+	t->running = 0;
+	t->run->nrunning--;
+	s->used -= t->cost;
+}
+
+static void
+run_free(struct srun *r)
+{
+	for (int i = 0; i < r->ntasks; i++)
+		task_rec_free(&r->t[i].rec);
+	free(r->t);
+	plan_free(&r->plan);
+	if (r->d)
+		defn_free(r->d);
+	if (r->log_fd >= 0)
+		close(r->log_fd);
+	run_rec_free(&r->rec);
+	free(r);
+}
+
+/* Ends a run once nothing of it runs and nothing more will start. */
+static void
+maybe_finish_run(struct sched *s, struct srun *r)
+{
+	struct srun **pp;
+	size_t k = 0;
+
+	if (r->nrunning > 0)
+		return;
+	if (!r->failed && !r->stopping && r->nsucceeded < r->ntasks)
+		return;
+	if (r->failed)
+		r->rec.state = ST_FAILED;
+	else if (r->stopping)
+		r->rec.state = ST_TERMINATED;
+	else
+		r->rec.state = ST_SUCCEEDED;
+	if (r->stopping && !r->failed)
+		set_message(&r->rec.message, "stopped on request");
+	r->rec.ended = now_ms();
+	r->rec.owner = 0;
+	sched_run_update(s, r);
+	/* Drop its queued task runs before they point at freed memory. */
+	for (size_t i = 0; i < s->ready_len; i++) {
+		struct stask *t = s->ready[s->ready_head + i];
+		if (t->run != r)
+			s->ready[s->ready_head + k++] = t;
+	}
+	s->ready_len = k;
+	pthread_mutex_lock(&s->mu);
+	for (pp = &s->runs; *pp; pp = &(*pp)->next) {
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	log_info("run %s %s", r->rec.id, state_name(r->rec.state));
+	run_free(r);
+}
+
+void
+sched_task_succeeded(struct sched *s, struct stask *t)
+{
+	struct srun *r = t->run;
+	int step = r->plan.tr_step[t->rec.idx];
+
+	t->rec.state = ST_SUCCEEDED;
+	set_message(&t->rec.message, "");
+	sched_task_update(s, t);
+	r->nsucceeded++;
+	for (int c = 0; c < r->plan.step_nchildren[step]; c++) {
+		int cs = r->plan.step_children[step][c];
+		int first = r->plan.step_first[cs], n = r->plan.step_count[cs];
+		for (int k = 0; k < n; k++) {
+			struct stask *ch = &r->t[first + k];
+			if (--ch->npending == 0 && ch->rec.state == ST_WAITING && !r->failed &&
+			    !r->stopping)
+				sched_ready_push(s, ch);
+		}
+	}
+	maybe_finish_run(s, r);
+}
+
+void
+sched_task_failed(struct sched *s, struct stask *t, const char *why)
+{
+	struct srun *r = t->run;
+	char msg[768];
+
+	if (r->stopping) {
+		t->rec.state = ST_TERMINATED;
+		set_message(&t->rec.message, "stopped on request");
+	} else if (t->rec.attempts < t->rec.max_attempts && !r->failed) {
+		t->rec.state = ST_WAITING;
+		snprintf(msg, sizeof(msg), "attempt %d of %d %s; retrying", t->rec.attempts,
+			 t->rec.max_attempts, why);
+		set_message(&t->rec.message, msg);
+		sched_ready_push(s, t);
+	} else {
+		t->rec.state = ST_FAILED;
+		set_message(&t->rec.message, why);
+		if (!r->failed) {
+			/* One failure fails the run at once; what runs may finish. */
+			r->failed = 1;
+			r->rec.state = ST_FAILED;
+			snprintf(msg, sizeof(msg), "task %s failed: %s", t->rec.id, why);
+			set_message(&r->rec.message, msg);
+			sched_run_update(s, r);
+		}
+	}
+	sched_task_update(s, t);
+	maybe_finish_run(s, r);
+}
+
+/* Builds the in-memory run from the store. A task run that has not
+ * succeeded starts over (retry); one that succeeded keeps its outputs. */
+static struct srun *
+load_run(struct sched *s, int64_t seq)
+{
+	struct srun *r = calloc(1, sizeof(*r));
+	char *text = NULL, *err = NULL, path[PATH_MAX_];
+	int got;
+
+	if (r == NULL)
+		return NULL;
+	r->log_fd = -1;
+	if (store_run_get_seq(s->st, seq, &r->rec) != RF_OK ||
+	    store_run_definition(s->st, seq, &text) != RF_OK)
+		goto fail;
+	if (defn_parse(text, strlen(text), &r->d, &err) < 0) {
+		log_warnx("run %s: recorded definition no longer parses: %s", r->rec.id, err);
+		goto fail;
+	}
+	if (plan_build(r->d, &r->plan) < 0 || r->plan.ntr != r->rec.ntasks)
+		goto fail;
+	r->ntasks = r->rec.ntasks;
+	r->t = calloc((size_t)r->ntasks + 1, sizeof(*r->t));
+	if (r->t == NULL)
+		goto fail;
+	for (int from = 0; from < r->ntasks; from += got) {
+		struct task_rec page[256];
+		got = store_task_list(s->st, seq, from, 256, page);
+		if (got <= 0)
+			goto fail;
+		for (int i = 0; i < got; i++)
+			r->t[from + i].rec = page[i];
+	}
+	for (int i = 0; i < r->ntasks; i++) {
+		struct stask *t = &r->t[i];
+		const struct defn_task *task = &r->d->tasks[r->d->steps[r->plan.tr_step[i]].task];
+		int cap = s->capacity;
+
+		t->run = r;
+		t->tlog_fd = -1;
+		t->cost = task->cpu_milli < 1 ? 1 : (task->cpu_milli > cap ? cap : task->cpu_milli);
+		if (t->rec.state == ST_SUCCEEDED) {
+			r->nsucceeded++;
+			continue;
+		}
+		if (t->rec.state != ST_WAITING || t->rec.max_attempts <= t->rec.attempts) {
+			t->rec.state = ST_WAITING;
+			t->rec.max_attempts = t->rec.attempts + task->retries + 1;
+			set_message(&t->rec.message, "");
+			sched_task_update(s, t);
+		}
+	}
+	for (int i = 0; i < r->ntasks; i++) {
+		int step = r->plan.tr_step[i];
+		for (int c = 0; c < r->plan.step_nchildren[step]; c++) {
+			int cs = r->plan.step_children[step][c];
+			for (int k = 0; k < r->plan.step_count[cs]; k++)
+				if (r->t[i].rec.state != ST_SUCCEEDED)
+					r->t[r->plan.step_first[cs] + k].npending++;
+		}
+	}
+	if (path_run_file(path, s->datadir, r->rec.id, "logs") < 0 ||
+	    (r->log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0) {
+		log_warn("run %s: open logs", r->rec.id);
+		goto fail;
+	}
+	r->rec.state = r->nsucceeded > 0 ? ST_RUNNING : ST_WAITING;
+	r->rec.prepared = 0;
+	r->rec.owner = getpid();
+	r->rec.ended = 0;
+	set_message(&r->rec.message, "");
+	sched_run_update(s, r);
+	free(text);
+	return r;
+fail:
+	log_warnx("run %lld: cannot be loaded for execution", (long long)seq);
+	free(text);
+	free(err);
+	run_free(r);
+	return NULL;
+}
+
+static void
+launch(struct sched *s, int64_t seq)
+{
+	struct srun *r = load_run(s, seq);
+
+	if (r == NULL) {
+		struct run_rec rec = {0};
+		/* Leave no run looking as if it waited for something. */
+		if (store_run_get_seq(s->st, seq, &rec) == RF_OK) {
+			rec.state = ST_FAILED;
+			rec.ended = now_ms();
+			set_message(&rec.message, "runfs could not load the run for execution");
+			store_run_update(s->st, &rec);
+			run_rec_free(&rec);
+		}
+		return;
+	}
+	pthread_mutex_lock(&s->mu);
+	r->next = s->runs;
+	s->runs = r;
+	pthread_mutex_unlock(&s->mu);
+	for (int i = 0; i < r->ntasks; i++)
+		if (r->t[i].rec.state == ST_WAITING && r->t[i].npending == 0)
+			sched_ready_push(s, &r->t[i]);
+	maybe_finish_run(s, r);
+}
+
+static void
+stop_run(struct sched *s, struct srun *r, int verb)
+{
+	if (r->stopping == VERB_KILL || (r->stopping == VERB_STOP && verb == VERB_STOP))
+		return;
+	r->stopping = verb;
+	r->kill_at = verb == VERB_STOP ? mono_ms() + s->grace_ms : 0;
+	for (size_t i = 0; i < s->nrunning; i++)
+		if (s->running[i]->run == r)
+			exec_signal(&s->running[i]->proc, verb == VERB_STOP ? SIGTERM : SIGKILL);
+	maybe_finish_run(s, r);
+}
+
+static void
+run_commands(struct sched *s)
+{
+	struct cmd *c, *next;
+
+	pthread_mutex_lock(&s->mu);
+	c = s->cmds;
+	s->cmds = NULL;
+	pthread_mutex_unlock(&s->mu);
+	/* The queue was built newest first: reverse it to keep order. */
+	for (struct cmd *rev = NULL;; c = next) {
+		if (c == NULL) {
+			c = rev;
+			break;
+		}
+		next = c->next;
+		c->next = rev;
+		rev = c;
+	}
+	for (; c; c = next) {
+		next = c->next;
+		if (c->verb == VERB_LAUNCH) {
+			launch(s, c->seq);
+		} else {
+			for (struct srun *r = s->runs; r; r = r->next)
+				if (r->rec.seq == c->seq) {
+					stop_run(s, r, c->verb);
+					break;
+				}
+		}
+		free(c);
+	}
+}
+
+static void
+start_ready(struct sched *s)
+{
+	while (s->ready_len > 0) {
+		struct stask *t = s->ready[s->ready_head];
+
+		if (!t->run->failed && !t->run->stopping && s->used > 0 &&
+		    s->used + t->cost > s->capacity)
+			break;
+		s->ready_head++;
+		s->ready_len--;
+		t->queued = 0;
+		if (t->run->failed || t->run->stopping)
+			continue;
+		attempt_start(s, t);
+	}
+	if (s->ready_len == 0)
+		s->ready_head = 0;
+}
+
+/* Applies deadlines; returns the poll timeout until the next one. */
+static int
+check_deadlines(struct sched *s)
+{
+	int64_t now = mono_ms(), next = -1;
+
+	for (size_t i = 0; i < s->nrunning; i++) {
+		struct stask *t = s->running[i];
+		int64_t d = t->deadline;
+
+		if (t->run->stopping == VERB_STOP && t->run->kill_at && t->run->kill_at <= now) {
+			exec_signal(&t->proc, SIGKILL);
+		} else if (t->run->stopping == VERB_STOP && t->run->kill_at) {
+			if (next < 0 || t->run->kill_at < next)
+				next = t->run->kill_at;
+		}
+		if (d == 0 || t->timed_out)
+			continue;
+		if (d <= now) {
+			t->timed_out = 1;
+			exec_signal(&t->proc, SIGKILL);
+		} else if (next < 0 || d < next) {
+			next = d;
+		}
+	}
+	return next < 0 ? -1 : (int)(next - now);
+}
+
+static void
+poll_once(struct sched *s, int timeout)
+{
+	size_t n = s->nrunning, nfds = 1 + 3 * n;
+	struct pollfd *fds = calloc(nfds, sizeof(*fds));
+	struct stask **tasks = calloc(n + 1, sizeof(*tasks));
+	uint64_t v;
+
+	if (fds == NULL || tasks == NULL) {
+		free(fds);
+		free(tasks);
+		usleep(10000);
+		return;
+	}
+	fds[0] = (struct pollfd){.fd = s->wake_fd, .events = POLLIN};
+	for (size_t i = 0; i < n; i++) {
+		struct stask *t = s->running[i];
+		tasks[i] = t;
+		fds[1 + 3 * i] = (struct pollfd){.fd = t->proc.pidfd, .events = POLLIN};
+		fds[2 + 3 * i] = (struct pollfd){.fd = t->out.fd, .events = POLLIN};
+		fds[3 + 3 * i] = (struct pollfd){.fd = t->err.fd, .events = POLLIN};
+	}
+	if (poll(fds, nfds, timeout) < 0 && errno != EINTR)
+		log_warn("scheduler poll");
+	if (fds[0].revents && read(s->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_warn("scheduler wake-up");
+	for (size_t i = 0; i < n; i++) {
+		struct stask *t = tasks[i];
+		struct log_sink sink = {t->tlog_fd, t->run->log_fd, t->rec.id};
+		if (fds[2 + 3 * i].revents)
+			pump_read(&t->out, &sink);
+		if (fds[3 + 3 * i].revents)
+			pump_read(&t->err, &sink);
+	}
+	/* Exits last: finishing an attempt may free its whole run. */
+	for (size_t i = 0; i < n; i++)
+		if (fds[1 + 3 * i].revents)
+			attempt_finish(s, tasks[i]);
+	free(fds);
+	free(tasks);
+}
+
+/* The daemon is going away: nothing it runs may outlive it. */
+static void
+kill_all(struct sched *s)
+{
+	while (s->runs) {
+		struct srun *r = s->runs;
+		for (size_t i = 0; i < s->nrunning;) {
+			if (s->running[i]->run != r) {
+				i++;
+				continue;
+			}
+			attempt_abandon(s, s->running[i], ST_KILLED, "the runfs daemon ended");
+		}
+		r->rec.state = ST_KILLED;
+		r->rec.ended = now_ms();
+		r->rec.owner = 0;
+		set_message(&r->rec.message, "the runfs daemon ended while the run was executing");
+		sched_run_update(s, r);
+		s->runs = r->next;
+		run_free(r);
+	}
+	s->ready_len = 0;
+}
+
+static void *
+sched_main(void *arg)
+{
+	struct sched *s = arg;
+	sigset_t all;
+
+	/* Signals belong to the FUSE loop's thread, not to this one. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	for (;;) {
+		int quit, timeout;
+
+		pthread_mutex_lock(&s->mu);
+		quit = s->quit;
+		pthread_mutex_unlock(&s->mu);
+		if (quit)
+			break;
+		run_commands(s);
+		start_ready(s);
+		timeout = check_deadlines(s);
+		if (store_flush(s->st) != RF_OK)
+			log_warnx("scheduler: could not commit state changes");
+		poll_once(s, timeout);
+	}
+	kill_all(s);
+	store_flush(s->st);
+	return NULL;
+}
+
+static enum rerr
+queue_cmd(struct sched *s, int64_t seq, int verb)
+{
+	struct cmd *c = calloc(1, sizeof(*c));
+	uint64_t one = 1;
+
+	if (c == NULL)
+		return RF_NOMEM;
+	c->seq = seq;
+	c->verb = verb;
+	c->next = s->cmds;
+	s->cmds = c;
+	if (write(s->wake_fd, &one, sizeof(one)) < 0)
+		log_warn("scheduler wake-up");
+	return RF_OK;
+}
+
+/* mu held. */
+static int
+executing_locked(struct sched *s, int64_t seq)
+{
+	for (struct srun *r = s->runs; r; r = r->next)
+		if (r->rec.seq == seq)
+			return 1;
+	for (struct cmd *c = s->cmds; c; c = c->next)
+		if (c->seq == seq && c->verb == VERB_LAUNCH)
+			return 1;
+	return 0;
+}
+
+int
+sched_executing(struct sched *s, int64_t seq)
+{
+	int found;
+
+	pthread_mutex_lock(&s->mu);
+	found = executing_locked(s, seq);
+	pthread_mutex_unlock(&s->mu);
+	return found;
+}
+
+enum rerr
+sched_launch(struct sched *s, int64_t seq)
+{
+	enum rerr e = RF_BUSY;
+
+	/* Checked and queued under one lock: two "start" writes race here. */
+	pthread_mutex_lock(&s->mu);
+	if (!executing_locked(s, seq))
+		e = queue_cmd(s, seq, VERB_LAUNCH);
+	pthread_mutex_unlock(&s->mu);
+	return e;
+}
+
+enum rerr
+sched_signal(struct sched *s, int64_t seq, enum sched_verb v)
+{
+	enum rerr e;
+
+	pthread_mutex_lock(&s->mu);
+	e = executing_locked(s, seq) ? queue_cmd(s, seq, (int)v) : RF_BUSY;
+	pthread_mutex_unlock(&s->mu);
+	return e;
+}
+
+int
+sched_start(const struct sched_opts *o, struct sched **out)
+{
+	struct sched *s = calloc(1, sizeof(*s));
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (s == NULL)
+		return -1;
+	s->st = o->st;
+	s->datadir = strdup(o->datadir);
+	s->capacity = 1000 * (o->jobs > 0 ? o->jobs : (cores > 0 ? (int)cores : 1));
+	s->grace_ms = o->grace_ms > 0 ? o->grace_ms : 5000;
+	s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	pthread_mutex_init(&s->mu, NULL);
+	if (s->datadir == NULL || s->wake_fd < 0 ||
+	    pthread_create(&s->thread, NULL, sched_main, s)) {
+		log_warn("scheduler start");
+		if (s->wake_fd >= 0)
+			close(s->wake_fd);
+		free(s->datadir);
+		free(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+void
+sched_stop(struct sched *s)
+{
+	uint64_t one = 1;
+	struct cmd *c;
+
+	pthread_mutex_lock(&s->mu);
+	s->quit = 1;
+	pthread_mutex_unlock(&s->mu);
+	if (write(s->wake_fd, &one, sizeof(one)) < 0)
+		log_warn("scheduler wake-up");
+	pthread_join(s->thread, NULL);
+	while ((c = s->cmds)) {
+		s->cmds = c->next;
+		free(c);
+	}
+	close(s->wake_fd);
+	free(s->ready);
+	free(s->running);
+	free(s->datadir);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+}

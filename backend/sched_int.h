@@ -1,0 +1,87 @@
+/* The scheduler's internals, shared by sched.c (the loop) and attempt.c
+ * (starting and ending one attempt of a task run). */
+#ifndef RUNFS_SCHED_INT_H
+#define RUNFS_SCHED_INT_H
+
+#include <pthread.h>
+
+#include "defn.h"
+#include "exec.h"
+#include "plan.h"
+#include "scheduler.h"
+#include "store.h"
+
+struct srun;
+
+struct stask {
+	struct srun *run;
+	struct task_rec rec; /* as recorded in the store */
+	int npending;	     /* parents that have not succeeded */
+	int cost;	     /* thousandths of a core */
+	int queued;
+	/* while an attempt runs */
+	int running;
+	struct exec_proc proc;
+	struct pump out, err;
+	int tlog_fd; /* tasks/<id>/logs */
+	int64_t attempt_started;
+	int64_t deadline; /* monotonic ms, 0 = no timeout */
+	int timed_out;
+};
+
+struct srun {
+	struct srun *next;
+	struct run_rec rec;
+	struct defn *d;
+	struct plan plan;
+	struct stask *t;
+	int ntasks;
+	int nrunning;
+	int nsucceeded;
+	int failed;
+	int stopping; /* 0, VERB_STOP or VERB_KILL */
+	int64_t kill_at;
+	int log_fd; /* runs/<id>/logs */
+};
+
+struct cmd {
+	struct cmd *next;
+	int64_t seq;
+	int verb;
+};
+
+struct sched {
+	struct store *st;
+	char *datadir;
+	int capacity; /* thousandths of a core */
+	int used;
+	int grace_ms;
+	pthread_t thread;
+	int wake_fd; /* eventfd */
+	/* under mu: the command queue, the list of runs, quit */
+	pthread_mutex_t mu;
+	struct cmd *cmds;
+	struct srun *runs;
+	int quit;
+	/* scheduler thread only */
+	struct stask **ready;
+	size_t ready_head, ready_len, ready_cap;
+	struct stask **running;
+	size_t nrunning, running_cap;
+};
+
+/* attempt.c */
+void attempt_start(struct sched *s, struct stask *t);
+void attempt_finish(struct sched *s, struct stask *t);
+void attempt_abandon(struct sched *s, struct stask *t, int state, const char *why);
+
+/* sched.c, for attempt.c */
+void sched_ready_push(struct sched *s, struct stask *t);
+void sched_task_succeeded(struct sched *s, struct stask *t);
+void sched_task_failed(struct sched *s, struct stask *t, const char *why);
+int sched_running_add(struct sched *s, struct stask *t);
+void sched_running_remove(struct sched *s, struct stask *t);
+void sched_run_update(struct sched *s, struct srun *r);
+void sched_task_update(struct sched *s, struct stask *t);
+
+#endif

@@ -250,7 +250,7 @@ prepare_attempt(struct sched *s, struct stask *t, int n, const char *stdin_text,
 		goto fail;
 	return 0;
 fail:
-	snprintf(err, errsz, "cannot prepare %s: %s", path, strerror(errno));
+	snprintf(err, errsz, "cannot prepare %.300s: %s", path, strerror(errno));
 	return -1;
 }
 

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,16 +154,51 @@ done(sqlite3_stmt *s)
 	sqlite3_clear_bindings(s);
 }
 
-/* Steps a statement that returns no rows, then resets it. */
+/* Steps a statement that returns no rows, then resets it; the SQLite code. */
 static int
 step_done(struct store *st, int which, const char *what)
 {
 	int rc = sqlite3_step(st->s[which]);
 
-	if (rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE && rc != SQLITE_CONSTRAINT_UNIQUE)
 		db_fail(st, what);
 	done(st->s[which]);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc;
+}
+
+/*
+ * Binds parameters 1.. by type: i int, I int64_t, s string (NULL binds "").
+ * Strings are bound SQLITE_STATIC: done() drops them before the caller's
+ * memory can go.
+ */
+static void
+vbind(sqlite3_stmt *s, const char *types, va_list ap)
+{
+	const char *v;
+
+	/* A wrong type string reads the wrong varargs: stop at once. */
+	if ((int)strlen(types) != sqlite3_bind_parameter_count(s))
+		fatalx("store: %d values for \"%s\"", (int)strlen(types), sqlite3_sql(s));
+	for (int i = 1; *types; types++, i++) {
+		if (*types == 'i') {
+			sqlite3_bind_int(s, i, va_arg(ap, int));
+		} else if (*types == 'I') {
+			sqlite3_bind_int64(s, i, va_arg(ap, int64_t));
+		} else {
+			v = va_arg(ap, const char *);
+			sqlite3_bind_text(s, i, v ? v : "", -1, SQLITE_STATIC);
+		}
+	}
+}
+
+static void
+bind(struct store *st, int which, const char *types, ...)
+{
+	va_list ap;
+
+	va_start(ap, types);
+	vbind(st->s[which], types, ap);
+	va_end(ap);
 }
 
 static void
@@ -181,41 +217,23 @@ col_dup(sqlite3_stmt *s, int col)
 	return strdup(v ? (const char *)v : "");
 }
 
-static void
-bind_str(sqlite3_stmt *s, int i, const char *v)
-{
-	/* SQLITE_STATIC: done() drops the binding before the caller's string can go. */
-	sqlite3_bind_text(s, i, v ? v : "", -1, SQLITE_STATIC);
-}
-
 static enum rerr
 commit(struct store *st)
 {
 	int rc = SQLITE_DONE;
 
-	if (sqlite3_get_autocommit(st->db)) {
-		st->pending = 0;
-		return RF_OK;
-	}
-	for (int i = 0; i < COMMIT_TRIES; i++) {
-		rc = sqlite3_step(st->s[S_COMMIT]);
-		sqlite3_reset(st->s[S_COMMIT]);
-		/* busy_timeout has already waited; a reader that outlasted it may
-		 * still be checkpointing, so give it a little more. */
-		if (rc != SQLITE_BUSY)
+	for (int i = 0; !sqlite3_get_autocommit(st->db) && i < COMMIT_TRIES; i++) {
+		/* On SQLITE_BUSY the transaction stays open, so trying again
+		 * is safe; busy_timeout has usually waited already. */
+		if ((rc = step_done(st, S_COMMIT, "commit")) != SQLITE_BUSY)
 			break;
 		usleep(20000);
 	}
-	if (rc != SQLITE_DONE) {
-		db_fail(st, "commit");
-		if (sqlite3_get_autocommit(st->db)) {
-			log_warnx("store: %d writes lost", st->pending);
-			st->pending = 0;
-		}
-		return RF_IO;
-	}
-	st->pending = 0;
-	return RF_OK;
+	if (rc != SQLITE_DONE && sqlite3_get_autocommit(st->db))
+		log_warnx("store: %d writes lost", st->pending);
+	if (rc == SQLITE_DONE || sqlite3_get_autocommit(st->db))
+		st->pending = 0;
+	return rc == SQLITE_DONE ? RF_OK : RF_IO;
 }
 
 static enum rerr
@@ -224,7 +242,7 @@ write_begin(struct store *st)
 	if (!sqlite3_get_autocommit(st->db))
 		return RF_OK;
 	st->pending = 0;
-	return step_done(st, S_BEGIN, "begin") == 0 ? RF_OK : RF_IO;
+	return step_done(st, S_BEGIN, "begin") == SQLITE_DONE ? RF_OK : RF_IO;
 }
 
 static enum rerr
@@ -247,13 +265,8 @@ static enum rerr
 event_add(struct store *st, int64_t run_seq, int task_idx, int state, int64_t t,
 	  struct event_rec *ev)
 {
-	sqlite3_stmt *s = st->s[S_EVENT_INS];
-
-	sqlite3_bind_int64(s, 1, run_seq);
-	sqlite3_bind_int(s, 2, task_idx);
-	sqlite3_bind_int(s, 3, state);
-	sqlite3_bind_int64(s, 4, t);
-	if (step_done(st, S_EVENT_INS, "record event") < 0)
+	bind(st, S_EVENT_INS, "IiiI", run_seq, task_idx, state, t);
+	if (step_done(st, S_EVENT_INS, "record event") != SQLITE_DONE)
 		return RF_IO;
 	ev->seq = sqlite3_last_insert_rowid(st->db);
 	ev->run_seq = run_seq;
@@ -263,26 +276,19 @@ event_add(struct store *st, int64_t run_seq, int task_idx, int state, int64_t t,
 	return RF_OK;
 }
 
-static void
-feed(struct store *st, const struct event_rec *ev)
-{
-	if (st->feed)
-		st->feed(ev, st->feed_arg);
-}
-
 static int
-exec_sql(struct store *st, const char *text, const char *what)
+exec_sql(struct store *st, const char *text)
 {
 	if (sqlite3_exec(st->db, text, NULL, NULL, NULL) != SQLITE_OK) {
-		db_fail(st, what);
+		db_fail(st, text);
 		return -1;
 	}
 	return 0;
 }
 
-/* One-row pragma or query, read as text into out. */
+/* A one-row pragma, read as text into out. */
 static int
-query_text(struct store *st, const char *text, char *out, size_t n)
+pragma(struct store *st, const char *text, char *out, size_t n)
 {
 	sqlite3_stmt *s = NULL;
 	int rc = -1;
@@ -304,19 +310,19 @@ schema_init(struct store *st)
 {
 	char v[32];
 
-	if (query_text(st, "PRAGMA user_version", v, sizeof(v)) < 0)
+	if (pragma(st, "PRAGMA user_version", v, sizeof(v)) < 0)
 		return -1;
 	if (atoi(v) == 0) {
 		/* Another process may be creating it too: decide under the write lock. */
-		if (exec_sql(st, "BEGIN IMMEDIATE", "begin") < 0)
+		if (exec_sql(st, "BEGIN IMMEDIATE") < 0)
 			return -1;
-		if (query_text(st, "PRAGMA user_version", v, sizeof(v)) < 0 ||
-		    (atoi(v) == 0 && exec_sql(st, schema, "create schema") < 0) ||
-		    exec_sql(st, "COMMIT", "commit schema") < 0) {
+		if (pragma(st, "PRAGMA user_version", v, sizeof(v)) < 0 ||
+		    (atoi(v) == 0 && exec_sql(st, schema) < 0) || exec_sql(st, "COMMIT") < 0) {
 			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 			return -1;
 		}
-		snprintf(v, sizeof(v), "%d", SCHEMA_VERSION);
+		if (pragma(st, "PRAGMA user_version", v, sizeof(v)) < 0)
+			return -1;
 	}
 	if (atoi(v) > SCHEMA_VERSION) {
 		log_warnx("store: database schema %s is newer than this runfs (%d)", v,
@@ -333,7 +339,6 @@ store_open(const char *datadir, struct store **out)
 	struct store *st = NULL;
 	char path[PATH_MAX], mode[16];
 	int fd, flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-	enum rerr e = RF_IO;
 
 	*out = NULL;
 	if (mkdir_p(datadir, 0700) < 0) {
@@ -358,17 +363,14 @@ store_open(const char *datadir, struct store **out)
 		return RF_NOMEM;
 	}
 	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
-		if (st->db == NULL) {
-			e = RF_NOMEM;
-			goto fail;
-		}
-		db_fail(st, path);
+		if (st->db)
+			db_fail(st, path);
 		goto fail;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	if (sqlite3_busy_timeout(st->db, 5000) != SQLITE_OK ||
-	    query_text(st, "PRAGMA journal_mode = WAL", mode, sizeof(mode)) < 0 ||
-	    exec_sql(st, "PRAGMA synchronous = NORMAL", "synchronous") < 0 || schema_init(st) < 0)
+	    pragma(st, "PRAGMA journal_mode = WAL", mode, sizeof(mode)) < 0 ||
+	    exec_sql(st, "PRAGMA synchronous = NORMAL") < 0 || schema_init(st) < 0)
 		goto fail;
 	if (strcmp(mode, "wal") != 0) {
 		log_warnx("store: %s: journal mode is %s, not wal", path, mode);
@@ -389,7 +391,7 @@ fail:
 	sqlite3_close(st->db);
 	pthread_mutex_destroy(&st->mu);
 	free(st);
-	return e;
+	return RF_IO;
 }
 
 void
@@ -430,116 +432,81 @@ store_flush(struct store *st)
 }
 
 static enum rerr
-task_insert(struct store *st, int64_t run_seq, const struct task_rec *t, int64_t now)
+runs_insert(struct store *st, struct run_rec *run, struct task_rec *tasks, int ntasks,
+	    const char *definition, int64_t now, struct event_rec *ev)
 {
-	sqlite3_stmt *s = st->s[S_TASK_INS];
+	const struct task_rec *t;
+	enum rerr e;
 	int rc;
 
-	sqlite3_bind_int64(s, 1, run_seq);
-	sqlite3_bind_int(s, 2, t->idx);
-	bind_str(s, 3, t->id);
-	bind_str(s, 4, t->step);
-	bind_str(s, 5, t->task);
-	sqlite3_bind_int(s, 6, t->state);
-	sqlite3_bind_int(s, 7, t->has_exit);
-	sqlite3_bind_int(s, 8, t->exit_code);
-	sqlite3_bind_int(s, 9, t->attempts);
-	sqlite3_bind_int(s, 10, t->max_attempts);
-	sqlite3_bind_int64(s, 11, t->started);
-	sqlite3_bind_int64(s, 12, t->ended);
-	sqlite3_bind_int64(s, 13, now);
-	bind_str(s, 14, t->message);
-	bind_str(s, 15, t->parents);
-	bind_str(s, 16, t->command);
-	bind_str(s, 17, t->inputs);
-	bind_str(s, 18, t->outputs);
-	if ((rc = sqlite3_step(s)) != SQLITE_DONE)
-		db_fail(st, "insert task");
-	done(s);
-	if (rc == SQLITE_DONE)
-		return RF_OK;
-	return (rc & 0xff) == SQLITE_CONSTRAINT ? RF_INVAL : RF_IO;
+	bind(st, S_RUN_INS, "sssiiiIIIIsis", run->id, run->name, run->config, run->state,
+	     run->prepared, run->owner, run->created, run->started, run->ended, now, run->message,
+	     ntasks, definition);
+	if ((rc = step_done(st, S_RUN_INS, "insert run")) == SQLITE_CONSTRAINT_UNIQUE)
+		return RF_EXIST;
+	if (rc != SQLITE_DONE)
+		return RF_IO;
+	run->seq = sqlite3_last_insert_rowid(st->db);
+	for (int i = 0; i < ntasks; i++) {
+		t = &tasks[i];
+		if (t->idx != i || t->state < 0 || t->state >= ST_COUNT) {
+			log_warnx("store: run %s: bad task record %d", run->id, i);
+			return RF_INVAL;
+		}
+		bind(st, S_TASK_INS, "IisssiiiiiIIIsssss", run->seq, t->idx, t->id, t->step,
+		     t->task, t->state, t->has_exit, t->exit_code, t->attempts, t->max_attempts,
+		     t->started, t->ended, now, t->message, t->parents, t->command, t->inputs,
+		     t->outputs);
+		if ((rc = step_done(st, S_TASK_INS, "insert task")) == SQLITE_CONSTRAINT_UNIQUE) {
+			log_warnx("store: run %s: task id %s twice", run->id, t->id);
+			return RF_INVAL;
+		}
+		if (rc != SQLITE_DONE)
+			return RF_IO;
+	}
+	if ((e = event_add(st, run->seq, -1, run->state, now, ev)) != RF_OK)
+		return e;
+	return commit(st);
 }
 
 enum rerr
 store_run_create(struct store *st, struct run_rec *run, struct task_rec *tasks, int ntasks,
 		 const char *definition)
 {
-	sqlite3_stmt *s = st->s[S_RUN_INS];
 	struct event_rec ev;
-	int64_t now = now_ms(), seq;
+	int64_t now = now_ms();
 	enum rerr e;
-	int rc;
 
 	if (run->state < 0 || run->state >= ST_COUNT || ntasks < 0)
 		return RF_INVAL;
 	pthread_mutex_lock(&st->mu);
-	/* Whatever is pending goes out with this commit anyway. */
-	if ((e = write_begin(st)) != RF_OK)
+	/* Commit what is batched on its own, so that a refused run cannot
+	 * take it down with it. */
+	if ((e = commit(st)) != RF_OK || (e = write_begin(st)) != RF_OK)
 		goto out;
-	bind_str(s, 1, run->id);
-	bind_str(s, 2, run->name);
-	bind_str(s, 3, run->config);
-	sqlite3_bind_int(s, 4, run->state);
-	sqlite3_bind_int(s, 5, run->prepared);
-	sqlite3_bind_int(s, 6, run->owner);
-	sqlite3_bind_int64(s, 7, run->created);
-	sqlite3_bind_int64(s, 8, run->started);
-	sqlite3_bind_int64(s, 9, run->ended);
-	sqlite3_bind_int64(s, 10, now);
-	bind_str(s, 11, run->message);
-	sqlite3_bind_int(s, 12, ntasks);
-	bind_str(s, 13, definition);
-	rc = sqlite3_step(s);
-	done(s);
-	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
-		e = RF_EXIST;
-		goto undo;
+	if ((e = runs_insert(st, run, tasks, ntasks, definition, now, &ev)) != RF_OK) {
+		rollback(st);
+		run->seq = 0;
+		goto out;
 	}
-	if (rc != SQLITE_DONE) {
-		e = db_fail(st, "insert run");
-		goto undo;
-	}
-	seq = sqlite3_last_insert_rowid(st->db);
-	for (int i = 0; i < ntasks; i++) {
-		if (tasks[i].idx != i || tasks[i].state < 0 || tasks[i].state >= ST_COUNT) {
-			log_warnx("store: run %s: bad task record %d", run->id, i);
-			e = RF_INVAL;
-			goto undo;
-		}
-		if ((e = task_insert(st, seq, &tasks[i], now)) != RF_OK)
-			goto undo;
-	}
-	if ((e = event_add(st, seq, -1, run->state, now, &ev)) != RF_OK)
-		goto undo;
-	if ((e = commit(st)) != RF_OK)
-		goto undo;
-	run->seq = seq;
 	run->updated = now;
 	run->ntasks = ntasks;
 	for (int i = 0; i < ntasks; i++)
-		tasks[i].run_seq = seq;
-	feed(st, &ev);
-	goto out;
-undo:
-	/* This also drops writes batched before us: they were meant to be
-	 * committed here, and an error this deep means the database is sick. */
-	rollback(st);
+		tasks[i].run_seq = run->seq;
+	if (st->feed)
+		st->feed(&ev, st->feed_arg);
 out:
 	pthread_mutex_unlock(&st->mu);
 	return e;
 }
 
-static void
-counts_zero(struct run_rec *r)
-{
-	memset(r->counts, 0, sizeof(r->counts));
-}
+/* Row readers: 0, or -1 on ENOMEM with nothing left allocated. */
 
-/* Fills r from a row of RUN_COLS; 0 or -1 on ENOMEM. */
 static int
-run_row(sqlite3_stmt *s, struct run_rec *r)
+run_row(sqlite3_stmt *s, void *p)
 {
+	struct run_rec *r = p;
+
 	memset(r, 0, sizeof(*r));
 	r->seq = sqlite3_column_int64(s, 0);
 	col_copy(r->id, sizeof(r->id), s, 1);
@@ -556,173 +523,11 @@ run_row(sqlite3_stmt *s, struct run_rec *r)
 	return (r->message = col_dup(s, 11)) ? 0 : -1;
 }
 
-static enum rerr
-run_counts(struct store *st, struct run_rec *r)
-{
-	sqlite3_stmt *s = st->s[S_COUNTS];
-	int rc, state;
-
-	counts_zero(r);
-	sqlite3_bind_int64(s, 1, r->seq);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		state = sqlite3_column_int(s, 0);
-		if (state >= 0 && state < ST_COUNT)
-			r->counts[state] = sqlite3_column_int(s, 1);
-	}
-	if (rc != SQLITE_DONE)
-		db_fail(st, "count tasks");
-	done(s);
-	return rc == SQLITE_DONE ? RF_OK : RF_IO;
-}
-
-/* The statement is bound to select one run; fills out with counts. */
-static enum rerr
-run_get(struct store *st, sqlite3_stmt *s, struct run_rec *out)
-{
-	enum rerr e = RF_OK;
-	int rc = sqlite3_step(s);
-
-	memset(out, 0, sizeof(*out));
-	if (rc == SQLITE_DONE)
-		e = RF_NOENT;
-	else if (rc != SQLITE_ROW)
-		e = db_fail(st, "get run");
-	else if (run_row(s, out) < 0)
-		e = RF_NOMEM;
-	done(s);
-	if (e == RF_OK && (e = run_counts(st, out)) != RF_OK)
-		run_rec_free(out);
-	return e;
-}
-
-enum rerr
-store_run_get(struct store *st, const char *id, struct run_rec *out)
-{
-	enum rerr e;
-
-	pthread_mutex_lock(&st->mu);
-	bind_str(st->s[S_RUN_BY_ID], 1, id);
-	e = run_get(st, st->s[S_RUN_BY_ID], out);
-	pthread_mutex_unlock(&st->mu);
-	return e;
-}
-
-enum rerr
-store_run_get_seq(struct store *st, int64_t seq, struct run_rec *out)
-{
-	enum rerr e;
-
-	pthread_mutex_lock(&st->mu);
-	sqlite3_bind_int64(st->s[S_RUN_BY_SEQ], 1, seq);
-	e = run_get(st, st->s[S_RUN_BY_SEQ], out);
-	pthread_mutex_unlock(&st->mu);
-	return e;
-}
-
-enum rerr
-store_run_definition(struct store *st, int64_t seq, char **text)
-{
-	sqlite3_stmt *s = st->s[S_RUN_DEFN];
-	enum rerr e = RF_OK;
-	int rc;
-
-	*text = NULL;
-	pthread_mutex_lock(&st->mu);
-	sqlite3_bind_int64(s, 1, seq);
-	if ((rc = sqlite3_step(s)) == SQLITE_DONE)
-		e = RF_NOENT;
-	else if (rc != SQLITE_ROW)
-		e = db_fail(st, "get definition");
-	else if ((*text = col_dup(s, 0)) == NULL)
-		e = RF_NOMEM;
-	done(s);
-	pthread_mutex_unlock(&st->mu);
-	return e;
-}
-
-int
-store_run_list(struct store *st, int64_t after, int limit, struct run_rec *out)
-{
-	sqlite3_stmt *s = st->s[S_RUN_LIST];
-	int n = 0, rc;
-
-	if (limit <= 0)
-		return 0;
-	pthread_mutex_lock(&st->mu);
-	sqlite3_bind_int64(s, 1, after);
-	sqlite3_bind_int(s, 2, limit);
-	while (n < limit && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (run_row(s, &out[n]) < 0) {
-			run_rec_free(&out[n]);
-			goto fail;
-		}
-		n++;
-	}
-	if (n < limit && rc != SQLITE_DONE) {
-		db_fail(st, "list runs");
-		goto fail;
-	}
-	done(s);
-	pthread_mutex_unlock(&st->mu);
-	return n;
-fail:
-	done(s);
-	pthread_mutex_unlock(&st->mu);
-	while (n > 0)
-		run_rec_free(&out[--n]);
-	return -1;
-}
-
-int
-store_run_list_active(struct store *st, struct run_rec **out)
-{
-	sqlite3_stmt *s = st->s[S_RUN_ACTIVE];
-	struct run_rec *v = NULL, *nv;
-	int n = 0, cap = 0, rc;
-
-	*out = NULL;
-	pthread_mutex_lock(&st->mu);
-	sqlite3_bind_int(s, 1, ST_WAITING);
-	sqlite3_bind_int(s, 2, ST_RUNNING);
-	sqlite3_bind_int(s, 3, ST_UNKNOWN);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			if ((nv = reallocarray(v, (size_t)cap, sizeof(*v))) == NULL)
-				goto fail;
-			v = nv;
-		}
-		if (run_row(s, &v[n]) < 0) {
-			run_rec_free(&v[n]);
-			goto fail;
-		}
-		n++;
-	}
-	if (rc != SQLITE_DONE) {
-		db_fail(st, "list active runs");
-		goto fail;
-	}
-	done(s);
-	/* Few runs are active, and recovery wants their counts. */
-	for (int i = 0; i < n; i++)
-		if (run_counts(st, &v[i]) != RF_OK)
-			goto fail;
-	pthread_mutex_unlock(&st->mu);
-	*out = v;
-	return n;
-fail:
-	done(s);
-	pthread_mutex_unlock(&st->mu);
-	while (n > 0)
-		run_rec_free(&v[--n]);
-	free(v);
-	return -1;
-}
-
-/* Fills t from a row of TASK_COLS; 0 or -1 on ENOMEM (t then freed). */
 static int
-task_row(sqlite3_stmt *s, struct task_rec *t)
+task_row(sqlite3_stmt *s, void *p)
 {
+	struct task_rec *t = p;
+
 	memset(t, 0, sizeof(*t));
 	t->run_seq = sqlite3_column_int64(s, 0);
 	t->idx = sqlite3_column_int(s, 1);
@@ -746,178 +551,284 @@ task_row(sqlite3_stmt *s, struct task_rec *t)
 	return 0;
 }
 
-static enum rerr
-task_get(struct store *st, sqlite3_stmt *s, struct task_rec *out)
+static int
+attempt_row(sqlite3_stmt *s, void *p)
 {
-	enum rerr e = RF_OK;
-	int rc = sqlite3_step(s);
+	struct attempt_rec *a = p;
 
-	memset(out, 0, sizeof(*out));
-	if (rc == SQLITE_DONE)
-		e = RF_NOENT;
-	else if (rc != SQLITE_ROW)
-		e = db_fail(st, "get task");
-	else if (task_row(s, out) < 0)
-		e = RF_NOMEM;
+	a->n = sqlite3_column_int(s, 0);
+	a->state = sqlite3_column_int(s, 1);
+	a->has_exit = sqlite3_column_int(s, 2);
+	a->exit_code = sqlite3_column_int(s, 3);
+	a->started = sqlite3_column_int64(s, 4);
+	a->ended = sqlite3_column_int64(s, 5);
+	return (a->message = col_dup(s, 6)) ? 0 : -1;
+}
+
+static int
+event_row(sqlite3_stmt *s, void *p)
+{
+	struct event_rec *ev = p;
+
+	ev->seq = sqlite3_column_int64(s, 0);
+	ev->run_seq = sqlite3_column_int64(s, 1);
+	ev->task_idx = sqlite3_column_int(s, 2);
+	ev->state = sqlite3_column_int(s, 3);
+	ev->time = sqlite3_column_int64(s, 4);
+	return 0;
+}
+
+static void
+run_free(void *p)
+{
+	run_rec_free(p);
+}
+
+static void
+task_free(void *p)
+{
+	task_rec_free(p);
+}
+
+static void
+attempt_free(void *p)
+{
+	free(((struct attempt_rec *)p)->message);
+}
+
+static enum rerr
+run_counts(struct store *st, struct run_rec *r)
+{
+	sqlite3_stmt *s = st->s[S_COUNTS];
+	int rc, state;
+
+	memset(r->counts, 0, sizeof(r->counts));
+	bind(st, S_COUNTS, "I", r->seq);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		state = sqlite3_column_int(s, 0);
+		if (state >= 0 && state < ST_COUNT)
+			r->counts[state] = sqlite3_column_int(s, 1);
+	}
+	if (rc != SQLITE_DONE)
+		db_fail(st, "count tasks");
 	done(s);
-	return e;
+	return rc == SQLITE_DONE ? RF_OK : RF_IO;
+}
+
+/* How a query's rows become records. */
+struct rows {
+	int (*fill)(sqlite3_stmt *, void *);
+	void (*free)(void *);
+	size_t size;
+	int limit; /* records v holds; 0: v is malloc'd and grows */
+	char *v;
+	int counts; /* the records are runs: fill their task counts */
+};
+
+/*
+ * Under the lock, binds the statement by types and reads its rows into
+ * r->v. Returns the count, or -RF_IO / -RF_NOMEM with every record read so
+ * far freed (and a grown array too).
+ */
+static int
+query(struct store *st, int which, struct rows *r, const char *types, ...)
+{
+	sqlite3_stmt *s = st->s[which];
+	int n = 0, cap = r->limit, rc = SQLITE_DONE, e = RF_NOMEM;
+	va_list ap;
+	char *nv;
+
+	pthread_mutex_lock(&st->mu);
+	va_start(ap, types);
+	vbind(s, types, ap);
+	va_end(ap);
+	while ((r->limit == 0 || n < r->limit) && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((nv = reallocarray(r->v, (size_t)cap, r->size)) == NULL)
+				goto fail;
+			r->v = nv;
+		}
+		if (r->fill(s, r->v + (size_t)n * r->size) < 0)
+			goto fail;
+		n++;
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		e = db_fail(st, sql[which]);
+		goto fail;
+	}
+	done(s);
+	for (int i = 0; r->counts && i < n; i++)
+		if ((e = run_counts(st, (struct run_rec *)r->v + i)) != RF_OK)
+			goto fail;
+	pthread_mutex_unlock(&st->mu);
+	return n;
+fail:
+	done(s);
+	pthread_mutex_unlock(&st->mu);
+	while (r->free && n > 0)
+		r->free(r->v + (size_t)--n * r->size);
+	if (r->limit == 0) {
+		free(r->v);
+		r->v = NULL;
+	}
+	return -e;
+}
+
+/* The result of a query for one record: RF_OK, RF_NOENT or the error. */
+static enum rerr
+one(int n, struct rows *r)
+{
+	if (n <= 0)
+		memset(r->v, 0, r->size);
+	return n < 0 ? (enum rerr) - n : n == 0 ? RF_NOENT : RF_OK;
+}
+
+enum rerr
+store_run_get(struct store *st, const char *id, struct run_rec *out)
+{
+	struct rows r = {run_row, run_free, sizeof(*out), 1, (char *)out, 1};
+
+	return one(query(st, S_RUN_BY_ID, &r, "s", id), &r);
+}
+
+enum rerr
+store_run_get_seq(struct store *st, int64_t seq, struct run_rec *out)
+{
+	struct rows r = {run_row, run_free, sizeof(*out), 1, (char *)out, 1};
+
+	return one(query(st, S_RUN_BY_SEQ, &r, "I", seq), &r);
+}
+
+static int
+text_row(sqlite3_stmt *s, void *p)
+{
+	return (*(char **)p = col_dup(s, 0)) ? 0 : -1;
+}
+
+enum rerr
+store_run_definition(struct store *st, int64_t seq, char **text)
+{
+	struct rows r = {text_row, NULL, sizeof(*text), 1, (char *)text, 0};
+
+	return one(query(st, S_RUN_DEFN, &r, "I", seq), &r);
+}
+
+int
+store_run_list(struct store *st, int64_t after, int limit, struct run_rec *out)
+{
+	struct rows r = {run_row, run_free, sizeof(*out), limit, (char *)out, 0};
+	int n = limit > 0 ? query(st, S_RUN_LIST, &r, "Ii", after, limit) : 0;
+
+	return n < 0 ? -1 : n;
+}
+
+int
+store_run_list_active(struct store *st, struct run_rec **out)
+{
+	/* Few runs are active, and recovery wants their counts. */
+	struct rows r = {run_row, run_free, sizeof(**out), 0, NULL, 1};
+	int n = query(st, S_RUN_ACTIVE, &r, "iii", ST_WAITING, ST_RUNNING, ST_UNKNOWN);
+
+	*out = (struct run_rec *)r.v;
+	return n < 0 ? -1 : n;
 }
 
 enum rerr
 store_task_get(struct store *st, int64_t run_seq, int idx, struct task_rec *out)
 {
-	enum rerr e;
+	struct rows r = {task_row, task_free, sizeof(*out), 1, (char *)out, 0};
 
-	pthread_mutex_lock(&st->mu);
-	sqlite3_bind_int64(st->s[S_TASK_GET], 1, run_seq);
-	sqlite3_bind_int(st->s[S_TASK_GET], 2, idx);
-	e = task_get(st, st->s[S_TASK_GET], out);
-	pthread_mutex_unlock(&st->mu);
-	return e;
+	return one(query(st, S_TASK_GET, &r, "Ii", run_seq, idx), &r);
 }
 
 enum rerr
 store_task_find(struct store *st, int64_t run_seq, const char *id, struct task_rec *out)
 {
-	enum rerr e;
+	struct rows r = {task_row, task_free, sizeof(*out), 1, (char *)out, 0};
 
-	pthread_mutex_lock(&st->mu);
-	sqlite3_bind_int64(st->s[S_TASK_FIND], 1, run_seq);
-	bind_str(st->s[S_TASK_FIND], 2, id);
-	e = task_get(st, st->s[S_TASK_FIND], out);
-	pthread_mutex_unlock(&st->mu);
-	return e;
+	return one(query(st, S_TASK_FIND, &r, "Is", run_seq, id), &r);
 }
 
 int
 store_task_list(struct store *st, int64_t run_seq, int from, int limit, struct task_rec *out)
 {
-	sqlite3_stmt *s = st->s[S_TASK_LIST];
-	int n = 0, rc;
+	struct rows r = {task_row, task_free, sizeof(*out), limit, (char *)out, 0};
+	int n = limit > 0 ? query(st, S_TASK_LIST, &r, "Iii", run_seq, from, limit) : 0;
 
-	if (limit <= 0)
-		return 0;
-	pthread_mutex_lock(&st->mu);
-	sqlite3_bind_int64(s, 1, run_seq);
-	sqlite3_bind_int(s, 2, from);
-	sqlite3_bind_int(s, 3, limit);
-	while (n < limit && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (task_row(s, &out[n]) < 0)
-			goto fail;
-		n++;
-	}
-	if (n < limit && rc != SQLITE_DONE) {
-		db_fail(st, "list tasks");
-		goto fail;
-	}
-	done(s);
-	pthread_mutex_unlock(&st->mu);
-	return n;
-fail:
-	done(s);
-	pthread_mutex_unlock(&st->mu);
-	while (n > 0)
-		task_rec_free(&out[--n]);
-	return -1;
+	return n < 0 ? -1 : n;
 }
 
 int
 store_attempt_list(struct store *st, int64_t run_seq, int idx, struct attempt_rec **out)
 {
-	sqlite3_stmt *s = st->s[S_ATT_LIST];
-	struct attempt_rec *v = NULL, *nv, *a;
-	int n = 0, cap = 0, rc;
+	struct rows r = {attempt_row, attempt_free, sizeof(**out), 0, NULL, 0};
+	int n = query(st, S_ATT_LIST, &r, "Ii", run_seq, idx);
 
-	*out = NULL;
-	pthread_mutex_lock(&st->mu);
-	sqlite3_bind_int64(s, 1, run_seq);
-	sqlite3_bind_int(s, 2, idx);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 4;
-			if ((nv = reallocarray(v, (size_t)cap, sizeof(*v))) == NULL)
-				goto fail;
-			v = nv;
-		}
-		a = &v[n];
-		a->n = sqlite3_column_int(s, 0);
-		a->state = sqlite3_column_int(s, 1);
-		a->has_exit = sqlite3_column_int(s, 2);
-		a->exit_code = sqlite3_column_int(s, 3);
-		a->started = sqlite3_column_int64(s, 4);
-		a->ended = sqlite3_column_int64(s, 5);
-		if ((a->message = col_dup(s, 6)) == NULL)
-			goto fail;
-		n++;
-	}
-	if (rc != SQLITE_DONE) {
-		db_fail(st, "list attempts");
-		goto fail;
-	}
-	done(s);
-	pthread_mutex_unlock(&st->mu);
-	*out = v;
-	return n;
-fail:
-	done(s);
-	pthread_mutex_unlock(&st->mu);
-	attempt_list_free(v, n);
-	return -1;
+	*out = (struct attempt_rec *)r.v;
+	return n < 0 ? -1 : n;
 }
 
-/* Reads the stored state of one row: RF_OK, RF_NOENT or RF_IO. */
-static enum rerr
-old_state(struct store *st, int which, int *state)
+int
+store_event_list(struct store *st, int64_t run_seq, int64_t after, int limit, struct event_rec *out)
 {
-	sqlite3_stmt *s = st->s[which];
-	enum rerr e = RF_OK;
-	int rc = sqlite3_step(s);
+	struct rows r = {event_row, NULL, sizeof(*out), limit, (char *)out, 0};
+	int n = limit > 0 ? query(st, S_EVENT_LIST, &r, "IIi", run_seq, after, limit) : 0;
 
-	if (rc == SQLITE_ROW)
-		*state = sqlite3_column_int(s, 0);
+	return n < 0 ? -1 : n;
+}
+
+/*
+ * The row's state query (q) and its update (upd) are bound: reads the old
+ * state, updates, and records an event when the state changed. Reading
+ * the old state inside the write transaction makes the pair atomic even
+ * against other processes.
+ */
+static enum rerr
+change(struct store *st, int q, int upd, int64_t run_seq, int task_idx, int state, int64_t now)
+{
+	sqlite3_stmt *s = st->s[q];
+	struct event_rec ev;
+	enum rerr e = RF_IO;
+	int rc, old = -1;
+
+	if (write_begin(st) != RF_OK)
+		goto out;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		old = sqlite3_column_int(s, 0);
 	else if (rc == SQLITE_DONE)
 		e = RF_NOENT;
 	else
-		e = db_fail(st, "read state");
+		db_fail(st, "read state");
 	done(s);
+	if (old < 0 || step_done(st, upd, "update") != SQLITE_DONE)
+		goto out;
+	if (old != state) {
+		if (event_add(st, run_seq, task_idx, state, now, &ev) != RF_OK)
+			goto out;
+		if (st->feed)
+			st->feed(&ev, st->feed_arg);
+	}
+	e = write_end(st);
+out:
+	done(st->s[q]);
+	done(st->s[upd]);
 	return e;
 }
 
 enum rerr
-store_run_update(struct store *st, const struct run_rec *run)
+store_run_update(struct store *st, const struct run_rec *r)
 {
-	sqlite3_stmt *s = st->s[S_RUN_UPD];
-	struct event_rec ev;
 	int64_t now = now_ms();
 	enum rerr e;
-	int old;
 
-	if (run->state < 0 || run->state >= ST_COUNT)
+	if (r->state < 0 || r->state >= ST_COUNT)
 		return RF_INVAL;
 	pthread_mutex_lock(&st->mu);
-	if ((e = write_begin(st)) != RF_OK)
-		goto out;
-	sqlite3_bind_int64(st->s[S_RUN_STATE], 1, run->seq);
-	if ((e = old_state(st, S_RUN_STATE, &old)) != RF_OK)
-		goto out;
-	sqlite3_bind_int(s, 1, run->state);
-	sqlite3_bind_int(s, 2, run->prepared);
-	sqlite3_bind_int(s, 3, run->owner);
-	sqlite3_bind_int64(s, 4, run->started);
-	sqlite3_bind_int64(s, 5, run->ended);
-	sqlite3_bind_int64(s, 6, now);
-	bind_str(s, 7, run->message);
-	sqlite3_bind_int64(s, 8, run->seq);
-	e = RF_IO;
-	if (step_done(st, S_RUN_UPD, "update run") < 0)
-		goto out;
-	if (old != run->state) {
-		if (event_add(st, run->seq, -1, run->state, now, &ev) != RF_OK)
-			goto out;
-		feed(st, &ev);
-	}
-	e = write_end(st);
-out:
+	bind(st, S_RUN_STATE, "I", r->seq);
+	bind(st, S_RUN_UPD, "iiiIIIsI", r->state, r->prepared, r->owner, r->started, r->ended, now,
+	     r->message, r->seq);
+	e = change(st, S_RUN_STATE, S_RUN_UPD, r->seq, -1, r->state, now);
 	pthread_mutex_unlock(&st->mu);
 	return e;
 }
@@ -925,44 +836,17 @@ out:
 enum rerr
 store_task_update(struct store *st, const struct task_rec *t)
 {
-	sqlite3_stmt *s = st->s[S_TASK_UPD];
-	struct event_rec ev;
 	int64_t now = now_ms();
 	enum rerr e;
-	int old;
 
 	if (t->state < 0 || t->state >= ST_COUNT)
 		return RF_INVAL;
 	pthread_mutex_lock(&st->mu);
-	if ((e = write_begin(st)) != RF_OK)
-		goto out;
-	sqlite3_bind_int64(st->s[S_TASK_STATE], 1, t->run_seq);
-	sqlite3_bind_int(st->s[S_TASK_STATE], 2, t->idx);
-	if ((e = old_state(st, S_TASK_STATE, &old)) != RF_OK)
-		goto out;
-	sqlite3_bind_int(s, 1, t->state);
-	sqlite3_bind_int(s, 2, t->has_exit);
-	sqlite3_bind_int(s, 3, t->exit_code);
-	sqlite3_bind_int(s, 4, t->attempts);
-	sqlite3_bind_int(s, 5, t->max_attempts);
-	sqlite3_bind_int64(s, 6, t->started);
-	sqlite3_bind_int64(s, 7, t->ended);
-	sqlite3_bind_int64(s, 8, now);
-	bind_str(s, 9, t->message);
-	bind_str(s, 10, t->command);
-	bind_str(s, 11, t->inputs);
-	sqlite3_bind_int64(s, 12, t->run_seq);
-	sqlite3_bind_int(s, 13, t->idx);
-	e = RF_IO;
-	if (step_done(st, S_TASK_UPD, "update task") < 0)
-		goto out;
-	if (old != t->state) {
-		if (event_add(st, t->run_seq, t->idx, t->state, now, &ev) != RF_OK)
-			goto out;
-		feed(st, &ev);
-	}
-	e = write_end(st);
-out:
+	bind(st, S_TASK_STATE, "Ii", t->run_seq, t->idx);
+	bind(st, S_TASK_UPD, "iiiiiIIIsssIi", t->state, t->has_exit, t->exit_code, t->attempts,
+	     t->max_attempts, t->started, t->ended, now, t->message, t->command, t->inputs,
+	     t->run_seq, t->idx);
+	e = change(st, S_TASK_STATE, S_TASK_UPD, t->run_seq, t->idx, t->state, now);
 	pthread_mutex_unlock(&st->mu);
 	return e;
 }
@@ -970,57 +854,19 @@ out:
 enum rerr
 store_attempt_put(struct store *st, int64_t run_seq, int idx, const struct attempt_rec *a)
 {
-	sqlite3_stmt *s = st->s[S_ATT_PUT];
 	enum rerr e;
 
 	pthread_mutex_lock(&st->mu);
-	if ((e = write_begin(st)) != RF_OK)
-		goto out;
-	sqlite3_bind_int64(s, 1, run_seq);
-	sqlite3_bind_int(s, 2, idx);
-	sqlite3_bind_int(s, 3, a->n);
-	sqlite3_bind_int(s, 4, a->state);
-	sqlite3_bind_int(s, 5, a->has_exit);
-	sqlite3_bind_int(s, 6, a->exit_code);
-	sqlite3_bind_int64(s, 7, a->started);
-	sqlite3_bind_int64(s, 8, a->ended);
-	bind_str(s, 9, a->message);
-	if (step_done(st, S_ATT_PUT, "put attempt") < 0)
-		e = RF_IO;
-	else
-		e = write_end(st);
-out:
+	if ((e = write_begin(st)) == RF_OK) {
+		bind(st, S_ATT_PUT, "IiiiiiIIs", run_seq, idx, a->n, a->state, a->has_exit,
+		     a->exit_code, a->started, a->ended, a->message);
+		if (step_done(st, S_ATT_PUT, "put attempt") == SQLITE_DONE)
+			e = write_end(st);
+		else
+			e = RF_IO;
+	}
 	pthread_mutex_unlock(&st->mu);
 	return e;
-}
-
-int
-store_event_list(struct store *st, int64_t run_seq, int64_t after, int limit, struct event_rec *out)
-{
-	sqlite3_stmt *s = st->s[S_EVENT_LIST];
-	int n = 0, rc = SQLITE_DONE;
-
-	if (limit <= 0)
-		return 0;
-	pthread_mutex_lock(&st->mu);
-	sqlite3_bind_int64(s, 1, run_seq);
-	sqlite3_bind_int64(s, 2, after);
-	sqlite3_bind_int(s, 3, limit);
-	while (n < limit && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		out[n].seq = sqlite3_column_int64(s, 0);
-		out[n].run_seq = sqlite3_column_int64(s, 1);
-		out[n].task_idx = sqlite3_column_int(s, 2);
-		out[n].state = sqlite3_column_int(s, 3);
-		out[n].time = sqlite3_column_int64(s, 4);
-		n++;
-	}
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		db_fail(st, "list events");
-		n = -1;
-	}
-	done(s);
-	pthread_mutex_unlock(&st->mu);
-	return n;
 }
 
 void

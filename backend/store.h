@@ -77,7 +77,8 @@ struct event_rec {
 };
 
 /* Called for every event recorded, in order, with the store's lock held:
- * the callee must not call back into the store. */
+ * the callee must not call back into the store.
+ * Updates report their events before store_flush commits them. */
 typedef void (*store_feed_fn)(const struct event_rec *ev, void *arg);
 
 int store_open(const char *datadir, struct store **out);
@@ -87,7 +88,10 @@ void store_close(struct store *st);
 enum rerr store_flush(struct store *st);
 
 /* Creating a run: the run row and all its task rows in one commit.
- * run->seq is set. tasks[i].idx must be i. */
+ * run->seq is set. tasks[i].idx must be i.
+ * Also sets run->updated and tasks[i].run_seq; commits whatever was
+ * batched before it; RF_EXIST when the run id is taken. One event is
+ * recorded for the run, none for its tasks. */
 enum rerr store_run_create(struct store *st, struct run_rec *run, struct task_rec *tasks,
 			   int ntasks, const char *definition);
 
@@ -96,9 +100,11 @@ enum rerr store_run_get(struct store *st, const char *id, struct run_rec *out);
 enum rerr store_run_get_seq(struct store *st, int64_t seq, struct run_rec *out);
 enum rerr store_run_definition(struct store *st, int64_t seq, char **text);
 /* Runs in creation order, seq > after, at most limit; returns the count
- * (or -1). Pass the last seq back as after for the next page. */
+ * (or -1). Pass the last seq back as after for the next page.
+ * counts[] are left zero here (ntasks is set) to keep listing cheap. */
 int store_run_list(struct store *st, int64_t after, int limit, struct run_rec *out);
-/* Runs whose state is not completed (for recovery at start-up). */
+/* Runs whose state is not completed (for recovery at start-up).
+ * *out is malloc'd (run_rec_free each, then free it), counts filled. */
 int store_run_list_active(struct store *st, struct run_rec **out);
 
 enum rerr store_task_get(struct store *st, int64_t run_seq, int idx, struct task_rec *out);

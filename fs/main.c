@@ -1,0 +1,184 @@
+/*
+ * runfs: mount the tree. Order matters: the session is mounted and the
+ * process daemonized before the backend starts its scheduler thread, since
+ * fork() keeps only the calling thread.
+ */
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fsops.h"
+#include "log.h"
+
+struct options {
+	char *data_dir;
+	int jobs;
+	int grace;
+	int allow_other;
+	char *config;
+	int help, version;
+};
+
+enum { KEY_ALLOW_OTHER, KEY_HELP, KEY_VERSION };
+
+#define OPT(t, p)                                                                                  \
+	{                                                                                          \
+		t, offsetof(struct options, p), 1                                                  \
+	}
+static const struct fuse_opt option_spec[] = {
+    OPT("data_dir=%s", data_dir),
+    OPT("jobs=%d", jobs),
+    OPT("grace=%d", grace),
+    FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
+    FUSE_OPT_KEY("-h", KEY_HELP),
+    FUSE_OPT_KEY("--help", KEY_HELP),
+    FUSE_OPT_KEY("-V", KEY_VERSION),
+    FUSE_OPT_KEY("--version", KEY_VERSION),
+    FUSE_OPT_END,
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: runfs [-f] [-d] [-o data_dir=DIR,jobs=N,grace=SECONDS,allow_other] "
+		"CONFIG MOUNTPOINT\n"
+		"       runfs --help | --version\n"
+		"CONFIG is in_process or local (ray is local); see runfs(1) and docs/TREE.md.\n");
+}
+
+/* Takes CONFIG (the first plain argument) out of the list FUSE parses. */
+static int
+opt_proc(void *data, const char *arg, int key, struct fuse_args *out)
+{
+	struct options *o = data;
+
+	(void)out;
+	switch (key) {
+	case FUSE_OPT_KEY_NONOPT:
+		if (o->config == NULL) {
+			o->config = strdup(arg);
+			return 0;
+		}
+		return 1;
+	case KEY_ALLOW_OTHER:
+		o->allow_other = 1;
+		return 1;
+	case KEY_HELP:
+		o->help = 1;
+		return 0;
+	case KEY_VERSION:
+		o->version = 1;
+		return 0;
+	}
+	return 1;
+}
+
+static char *
+default_data_dir(void)
+{
+	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+	char *dir = NULL;
+
+	if (xdg && *xdg)
+		return asprintf(&dir, "%s/runfs", xdg) < 0 ? NULL : dir;
+	if (home && *home)
+		return asprintf(&dir, "%s/.local/share/runfs", home) < 0 ? NULL : dir;
+	return NULL;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct options o = {0};
+	struct fuse_cmdline_opts fo = {0};
+	struct fuse_session *se = NULL;
+	struct fuse_loop_config *loop = NULL;
+	struct backend *b = NULL;
+	char *err = NULL;
+	int rc = 1, mounted = 0;
+
+	if (fuse_opt_parse(&args, &o, option_spec, opt_proc) < 0)
+		goto usage;
+	if (o.help) {
+		usage(stdout);
+		return 0;
+	}
+	if (o.version) {
+		printf("runfs %s\n", RUNFS_VERSION);
+		return 0;
+	}
+	if (o.config == NULL || (strcmp(o.config, "in_process") && strcmp(o.config, "local") &&
+				 strcmp(o.config, "ray"))) {
+		fprintf(stderr, "runfs: %s%s\n",
+			o.config ? "unknown configuration: " : "missing CONFIG",
+			o.config ? o.config : "");
+		goto usage;
+	}
+	if (o.allow_other && fuse_opt_add_arg(&args, "-odefault_permissions") < 0)
+		goto out;
+	if (fuse_parse_cmdline(&args, &fo) != 0 || fo.mountpoint == NULL) {
+		fprintf(stderr, "runfs: missing MOUNTPOINT\n");
+		goto usage;
+	}
+	log_init("runfs", fo.debug);
+	if (o.data_dir == NULL && (o.data_dir = default_data_dir()) == NULL)
+		fatalx("no data directory: set HOME or XDG_DATA_HOME, or give -o data_dir=DIR");
+	if ((se = fuse_session_new(&args, fs_ops(), sizeof(*fs_ops()), NULL)) == NULL)
+		goto out;
+	if (fuse_set_signal_handlers(se) != 0)
+		goto out;
+	if (fuse_session_mount(se, fo.mountpoint) != 0)
+		goto out;
+	mounted = 1;
+	if (fuse_daemonize(fo.foreground) != 0)
+		goto out;
+	if (backend_open(&(struct backend_opts){o.data_dir, o.config, o.jobs, o.grace * 1000}, &b,
+			 &err) != RF_OK) {
+		log_warnx("%s", err ? err : "cannot start");
+		goto out;
+	}
+	fs_backend = b;
+	log_info("mounted %s on %s (data %s)", o.config, fo.mountpoint, o.data_dir);
+	if (fo.singlethread) {
+		rc = fuse_session_loop(se);
+	} else {
+		if ((loop = fuse_loop_cfg_create()) == NULL)
+			goto out;
+		fuse_loop_cfg_set_clone_fd(loop, (unsigned int)fo.clone_fd);
+		/* UINT_MAX means "not given" and would only draw a warning. */
+		if (fo.max_idle_threads != UINT_MAX)
+			fuse_loop_cfg_set_idle_threads(loop, fo.max_idle_threads);
+		fuse_loop_cfg_set_max_threads(loop, fo.max_threads);
+		rc = fuse_session_loop_mt(se, loop);
+	}
+	rc = rc != 0;
+	log_info("unmounting %s", fo.mountpoint);
+out:
+	if (b)
+		backend_close(b);
+	if (loop)
+		fuse_loop_cfg_destroy(loop);
+	if (se) {
+		if (mounted)
+			fuse_session_unmount(se);
+		fuse_remove_signal_handlers(se);
+		fuse_session_destroy(se);
+	}
+	free(err);
+	free(fo.mountpoint);
+	free(o.data_dir);
+	free(o.config);
+	fuse_opt_free_args(&args);
+	return rc;
+usage:
+	usage(stderr);
+	fuse_opt_free_args(&args);
+	free(o.config);
+	free(o.data_dir);
+	return 2;
+}

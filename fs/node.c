@@ -1,0 +1,129 @@
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "node.h"
+
+struct backend *fs_backend;
+
+const struct kind_ops *const kind_table[K_COUNT] = {
+    [K_ROOT] = &root_ops,
+    [K_SUBMIT] = &submit_ops,
+    [K_PREPARE] = &prepare_ops,
+    [K_CONFIGS] = &configs_ops,
+    [K_CONFIG] = &config_ops,
+    [K_CONFIG_DEFAULT] = &config_default_ops,
+    [K_RUNS] = &runs_ops,
+    [K_RUN] = &run_ops,
+    [K_RUN_FILE] = &run_file_ops,
+    [K_RUN_LOGS] = &run_logs_ops,
+    [K_CTL] = &ctl_ops,
+    [K_RESULTS] = &results_ops,
+    [K_RESULT] = &result_ops,
+    [K_ARTIFACTS] = &artifacts_ops,
+    [K_ARTIFACT_DIR] = &artifact_dir_ops,
+    [K_ARTIFACT] = &artifact_ops,
+    [K_TASKS] = &tasks_ops,
+    [K_TASK] = &task_ops,
+    [K_TASK_FILE] = &task_file_ops,
+    [K_TASK_LOG] = &task_log_ops,
+    [K_INPUTS] = &inputs_ops,
+    [K_INPUT] = &input_ops,
+    [K_OUTPUTS] = &outputs_ops,
+    [K_OUTPUT] = &output_ops,
+};
+
+fuse_ino_t
+node_ino(const struct node *n)
+{
+	if (n->kind == K_ROOT)
+		return FUSE_ROOT_ID;
+	return ((uint64_t)n->kind << 56) | ((uint64_t)(n->run & SEQ_MAX) << 32) |
+	       ((uint64_t)(n->task & TASK_MAX) << 12) | (uint64_t)(n->sub & SUB_MAX);
+}
+
+int
+node_from_ino(fuse_ino_t ino, struct node *n)
+{
+	if (ino == FUSE_ROOT_ID) {
+		*n = (struct node){.kind = K_ROOT};
+		return 0;
+	}
+	n->kind = (enum kind)(ino >> 56);
+	n->run = (int64_t)((ino >> 32) & SEQ_MAX);
+	n->task = (int)((ino >> 12) & TASK_MAX);
+	n->sub = (int)(ino & SUB_MAX);
+	if (n->kind <= K_ROOT || n->kind >= K_COUNT)
+		return ENOENT;
+	return 0;
+}
+
+int
+node_run(const struct node *n, struct run_rec *r)
+{
+	return rerr_errno(backend_run_seq(fs_backend, n->run, r));
+}
+
+int
+node_task(const struct node *n, struct task_rec *t)
+{
+	return rerr_errno(backend_task(fs_backend, n->run, n->task, t));
+}
+
+int
+name_index(const char *const *names, int count, const char *name)
+{
+	for (int i = 0; i < count; i++)
+		if (strcmp(names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+int
+list_names(const struct node *dir, const char *const *names, const enum kind *kinds, int count,
+	   off_t from, fill_fn fill, void *ctx)
+{
+	for (int i = (int)from; i < count; i++) {
+		struct node c = {kinds[i], dir->run, dir->task, i};
+		if (fill(ctx, names[i], &c, i + 1))
+			break;
+	}
+	return 0;
+}
+
+int
+nth_line(const char *lines, int i, char *out, size_t outsz)
+{
+	const char *p = lines;
+
+	for (int k = 0; p && *p; k++) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		if (k == i) {
+			if (len >= outsz)
+				return ENAMETOOLONG;
+			memcpy(out, p, len);
+			out[len] = '\0';
+			return 0;
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	return ENOENT;
+}
+
+int
+line_index(const char *lines, const char *name)
+{
+	char line[TASK_ID_MAX];
+
+	for (int i = 0; nth_line(lines, i, line, sizeof(line)) == 0; i++)
+		if (strcmp(line, name) == 0)
+			return i;
+	return -1;
+}
+
+int64_t
+run_mtime(const struct run_rec *r)
+{
+	return r->updated ? r->updated : r->created;
+}

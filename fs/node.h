@@ -1,0 +1,126 @@
+/*
+ * Nodes of the tree and their inode numbers. An inode number encodes what
+ * a node is (its kind, the run's seq, the task run's index and a small
+ * sub-index), so numbers are stable for the life of the mount and the
+ * daemon keeps no table that grows with the number of runs.
+ *
+ *   63..56 kind | 55..32 run seq | 31..12 task idx | 11..0 sub
+ */
+#ifndef RUNFS_NODE_H
+#define RUNFS_NODE_H
+
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "backend.h"
+#include "layout.h"
+#include "util.h"
+
+enum kind {
+	K_NONE = 0,
+	K_ROOT,
+	K_SUBMIT,
+	K_PREPARE,
+	K_CONFIGS,
+	K_CONFIG, /* sub = configuration index */
+	K_CONFIG_DEFAULT,
+	K_RUNS,
+	K_RUN,
+	K_RUN_FILE, /* sub = which generated file */
+	K_RUN_LOGS,
+	K_CTL,
+	K_RESULTS,
+	K_RESULT, /* sub = result index */
+	K_ARTIFACTS,
+	K_ARTIFACT_DIR, /* task */
+	K_ARTIFACT,	/* task, sub = output index */
+	K_TASKS,
+	K_TASK,	     /* task */
+	K_TASK_FILE, /* task, sub = which generated file */
+	K_TASK_LOG,  /* task, sub = stdout, stderr or logs */
+	K_INPUTS,    /* task */
+	K_INPUT,     /* task, sub = argument index */
+	K_OUTPUTS,   /* task */
+	K_OUTPUT,    /* task, sub = output index */
+	K_COUNT
+};
+
+#define SUB_MAX	 4095
+#define TASK_MAX ((1 << 20) - 1)
+#define SEQ_MAX	 ((1 << 24) - 1)
+
+struct node {
+	enum kind kind;
+	int64_t run;
+	int task;
+	int sub;
+};
+
+fuse_ino_t node_ino(const struct node *n);
+int node_from_ino(fuse_ino_t ino, struct node *n);
+
+/* An open file: a snapshot rendered at open, a file of the data directory,
+ * or a stream (submit) with its own state. */
+struct fh {
+	struct buf data; /* rendered content, or what was written to submit */
+	int fd;		 /* passthrough file, -1 when none */
+	struct node node;
+	/* submit and prepare */
+	char *reply;
+	size_t reply_off;
+	int submitted;
+	int rejected;
+};
+
+/* What a directory adds for one entry; returns 1 when the reply is full. */
+typedef int (*fill_fn)(void *ctx, const char *name, const struct node *child, off_t next);
+
+/*
+ * What each kind of node does. Directories have lookup and list; files
+ * have either render (generated content) or path (a file of the data
+ * directory), and optionally open (to refuse or prepare) and write.
+ * Each returns 0 or an errno value.
+ */
+struct kind_ops {
+	mode_t mode;
+	int (*lookup)(const struct node *dir, const char *name, struct node *child);
+	int (*list)(const struct node *dir, off_t from, fill_fn fill, void *ctx);
+	int (*render)(const struct node *n, struct buf *out, int64_t *mtime);
+	int (*path)(const struct node *n, char *path, int64_t *mtime);
+	/* When neither render nor path tells the size cheaply. */
+	int (*size)(const struct node *n, off_t *size, int64_t *mtime);
+	int (*open)(const struct node *n, struct fh *fh);
+	int (*write)(const struct node *n, struct fh *fh, const char *data, size_t len);
+	int (*flush)(const struct node *n, struct fh *fh);
+};
+
+extern struct backend *fs_backend;
+extern const struct kind_ops *const kind_table[K_COUNT];
+
+/* Per-kind tables, one file each. */
+extern const struct kind_ops root_ops, runs_ops, configs_ops, config_ops, config_default_ops;
+extern const struct kind_ops submit_ops, prepare_ops;
+extern const struct kind_ops run_ops, run_file_ops, run_logs_ops, ctl_ops;
+extern const struct kind_ops results_ops, result_ops, artifacts_ops, artifact_dir_ops, artifact_ops;
+extern const struct kind_ops tasks_ops, task_ops, task_file_ops, task_log_ops, inputs_ops,
+    input_ops, outputs_ops, output_ops;
+
+/* errmap.c: the one table from backend results to errno. */
+int rerr_errno(enum rerr e);
+
+/* Shared helpers (node.c). */
+int node_run(const struct node *n, struct run_rec *r);
+int node_task(const struct node *n, struct task_rec *t);
+/* Looks a name up in a fixed list of names; returns its index or -1. */
+int name_index(const char *const *names, int count, const char *name);
+/* Lists fixed names as children of kind `kind` with sub = index, from `from`. */
+int list_names(const struct node *dir, const char *const *names, const enum kind *kinds, int count,
+	       off_t from, fill_fn fill, void *ctx);
+/* The i-th line of a newline-separated list, copied into out; 0 or ENOENT. */
+int nth_line(const char *lines, int i, char *out, size_t outsz);
+int line_index(const char *lines, const char *name);
+int64_t run_mtime(const struct run_rec *r);
+
+#endif

@@ -1,0 +1,452 @@
+/*
+ * The FUSE low-level operations: decode the inode, dispatch on the node's
+ * kind through kind_table, and reply. Nothing here knows what a run is.
+ *
+ * Every file is opened with direct_io and attributes are never cached, so
+ * the kernel asks us each time: a status that changes, a log that grows or
+ * a result that appears is seen at once by cat, wc -c and tail -f.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fsops.h"
+#include "log.h"
+#include "node.h"
+
+static uid_t owner_uid;
+static gid_t owner_gid;
+static int64_t start_ms;
+
+static const struct kind_ops *
+ops_of(const struct node *n)
+{
+	return kind_table[n->kind];
+}
+
+static int
+is_dir(const struct kind_ops *o)
+{
+	return o->list != NULL;
+}
+
+static void
+set_time(struct stat *st, int64_t ms)
+{
+	st->st_mtim.tv_sec = ms / 1000;
+	st->st_mtim.tv_nsec = (ms % 1000) * 1000000;
+	st->st_ctim = st->st_mtim;
+	st->st_atim = st->st_mtim;
+}
+
+/* The attributes of a node; 0 or an errno value. */
+static int
+node_stat(const struct node *n, struct stat *st)
+{
+	const struct kind_ops *o = ops_of(n);
+	int64_t mtime = start_ms;
+	int err = 0;
+
+	memset(st, 0, sizeof(*st));
+	st->st_ino = node_ino(n);
+	st->st_uid = owner_uid;
+	st->st_gid = owner_gid;
+	st->st_blksize = 4096;
+	if (is_dir(o)) {
+		st->st_mode = S_IFDIR | o->mode;
+		st->st_nlink = 2;
+		if (n->run) {
+			struct run_rec r = {0};
+			if ((err = node_run(n, &r)) != 0)
+				return err;
+			mtime = run_mtime(&r);
+			run_rec_free(&r);
+		}
+	} else {
+		st->st_mode = S_IFREG | o->mode;
+		st->st_nlink = 1;
+		if (o->size) {
+			err = o->size(n, &st->st_size, &mtime);
+		} else if (o->render) {
+			struct buf b = {0};
+			err = o->render(n, &b, &mtime);
+			st->st_size = (off_t)b.len;
+			buf_free(&b);
+			/* Unavailable content (a result too early) still exists. */
+			if (err == EAGAIN || err == ENODATA)
+				err = 0;
+		} else if (o->path) {
+			char path[PATH_MAX_];
+			struct stat real;
+			err = o->path(n, path, &mtime);
+			if (err == 0 && stat(path, &real) == 0) {
+				st->st_size = real.st_size;
+				mtime = (int64_t)real.st_mtim.tv_sec * 1000 +
+					real.st_mtim.tv_nsec / 1000000;
+			}
+			if (err == EAGAIN || err == ENODATA)
+				err = 0;
+		}
+	}
+	st->st_blocks = (st->st_size + 511) / 512;
+	set_time(st, mtime);
+	return err;
+}
+
+static int
+decode(fuse_req_t req, fuse_ino_t ino, struct node *n)
+{
+	int err = node_from_ino(ino, n);
+
+	if (err)
+		fuse_reply_err(req, err);
+	return err;
+}
+
+static void
+reply_entry(fuse_req_t req, const struct node *n)
+{
+	struct fuse_entry_param e;
+	int err;
+
+	memset(&e, 0, sizeof(e));
+	if ((err = node_stat(n, &e.attr)) != 0) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	e.ino = e.attr.st_ino;
+	e.attr_timeout = 0;
+	e.entry_timeout = 0;
+	fuse_reply_entry(req, &e);
+}
+
+static void
+op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct node dir, child;
+	const struct kind_ops *o;
+	int err;
+
+	if (decode(req, parent, &dir))
+		return;
+	o = ops_of(&dir);
+	if (o->lookup == NULL) {
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	if ((err = o->lookup(&dir, name, &child)) != 0) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	reply_entry(req, &child);
+}
+
+static void
+op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct node n;
+	struct stat st;
+	int err;
+
+	(void)fi;
+	if (decode(req, ino, &n))
+		return;
+	if ((err = node_stat(&n, &st)) != 0)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_attr(req, &st, 0);
+}
+
+/* O_TRUNC on a writable file (echo verb > ctl) arrives as a size change. */
+static void
+op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct fuse_file_info *fi)
+{
+	struct node n;
+	struct stat st;
+	int err;
+
+	(void)attr;
+	(void)fi;
+	if (decode(req, ino, &n))
+		return;
+	if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	if (ops_of(&n)->write == NULL) {
+		fuse_reply_err(req, EACCES);
+		return;
+	}
+	if ((err = node_stat(&n, &st)) != 0)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_attr(req, &st, 0);
+}
+
+struct dirfill {
+	fuse_req_t req;
+	char *buf;
+	size_t size, used;
+};
+
+static int
+fill(void *ctx, const char *name, const struct node *child, off_t next)
+{
+	struct dirfill *d = ctx;
+	struct stat st = {.st_ino = node_ino(child)};
+	size_t need;
+
+	st.st_mode = is_dir(ops_of(child)) ? S_IFDIR : S_IFREG;
+	/* Offsets 0 and 1 are "." and "..": a node's own cookies start at 2. */
+	need = fuse_add_direntry(d->req, d->buf + d->used, d->size - d->used, name, &st, next + 2);
+	if (need > d->size - d->used)
+		return 1;
+	d->used += need;
+	return 0;
+}
+
+static void
+op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct dirfill d = {.req = req, .size = size};
+	struct node n, self;
+	int err = 0;
+
+	(void)fi;
+	if (decode(req, ino, &n))
+		return;
+	if (!is_dir(ops_of(&n))) {
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	if ((d.buf = malloc(size)) == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	self = n;
+	if (off == 0 && fill(&d, ".", &self, -1))
+		goto done;
+	if (off <= 1 && fill(&d, "..", &self, 0))
+		goto done;
+	err = ops_of(&n)->list(&n, off >= 2 ? off - 2 : 0, fill, &d);
+done:
+	if (err)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_buf(req, d.buf, d.used);
+	free(d.buf);
+}
+
+static void
+op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	const struct kind_ops *o;
+	struct fh *fh;
+	struct node n;
+	char path[PATH_MAX_];
+	int64_t mtime;
+	int err = 0;
+
+	if (decode(req, ino, &n))
+		return;
+	o = ops_of(&n);
+	if (is_dir(o)) {
+		fuse_reply_err(req, EISDIR);
+		return;
+	}
+	if ((fi->flags & O_ACCMODE) != O_RDONLY && o->write == NULL) {
+		fuse_reply_err(req, EACCES);
+		return;
+	}
+	if ((fh = calloc(1, sizeof(*fh))) == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	fh->fd = -1;
+	fh->node = n;
+	if (o->open)
+		err = o->open(&n, fh);
+	else if (o->render)
+		err = o->render(&n, &fh->data, &mtime);
+	else if (o->path && (err = o->path(&n, path, &mtime)) == 0) {
+		/* A log not written yet reads as empty, as its size says. */
+		fh->fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fh->fd < 0 && errno != ENOENT)
+			err = errno;
+	}
+	if (err) {
+		fh_free(fh);
+		fuse_reply_err(req, err);
+		return;
+	}
+	fi->fh = (uintptr_t)fh;
+	fi->direct_io = 1;
+	fi->keep_cache = 0;
+	if (o->write)
+		fi->nonseekable = n.kind == K_SUBMIT || n.kind == K_PREPARE;
+	if (fuse_reply_open(req, fi) == -ENOENT)
+		fh_free(fh); /* interrupted: release will not come */
+}
+
+static void
+op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct fh *fh = (struct fh *)(uintptr_t)fi->fh;
+	const struct kind_ops *o = ops_of(&fh->node);
+	char *buf;
+	ssize_t n;
+
+	(void)ino;
+	if (o->flush && (fh->node.kind == K_SUBMIT || fh->node.kind == K_PREPARE)) {
+		submit_read(req, fh, size);
+		return;
+	}
+	if (fh->fd < 0) {
+		size_t len = fh->data.len;
+		if ((size_t)off >= len)
+			fuse_reply_buf(req, NULL, 0);
+		else
+			fuse_reply_buf(req, fh->data.p + off,
+				       len - (size_t)off < size ? len - (size_t)off : size);
+		return;
+	}
+	if ((buf = malloc(size)) == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	n = pread(fh->fd, buf, size, off);
+	if (n < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
+}
+
+static void
+op_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off_t off,
+	 struct fuse_file_info *fi)
+{
+	struct fh *fh = (struct fh *)(uintptr_t)fi->fh;
+	int err;
+
+	(void)ino;
+	(void)off; /* every writable file is a stream or takes one verb */
+	err = ops_of(&fh->node)->write(&fh->node, fh, data, size);
+	if (err)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_write(req, size);
+}
+
+static void
+op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fh *fh = (struct fh *)(uintptr_t)fi->fh;
+	const struct kind_ops *o = ops_of(&fh->node);
+
+	(void)ino;
+	fuse_reply_err(req, o->flush ? o->flush(&fh->node, fh) : 0);
+}
+
+static void
+op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	fh_free((struct fh *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+/* Nothing in the tree can be created, removed or renamed. */
+static void
+op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+	(void)parent, (void)name, (void)mode, (void)rdev;
+	fuse_reply_err(req, EROFS);
+}
+
+static void
+op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	(void)parent, (void)name, (void)mode;
+	fuse_reply_err(req, EROFS);
+}
+
+static void
+op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	(void)parent, (void)name;
+	fuse_reply_err(req, EROFS);
+}
+
+static void
+op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	(void)link, (void)parent, (void)name;
+	fuse_reply_err(req, EROFS);
+}
+
+static void
+op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+	  const char *newname, unsigned int flags)
+{
+	(void)parent, (void)name, (void)newparent, (void)newname, (void)flags;
+	fuse_reply_err(req, EROFS);
+}
+
+static void
+op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	(void)ino, (void)newparent, (void)newname;
+	fuse_reply_err(req, EROFS);
+}
+
+static void
+op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+	  struct fuse_file_info *fi)
+{
+	(void)parent, (void)name, (void)mode, (void)fi;
+	fuse_reply_err(req, EROFS);
+}
+
+static const struct fuse_lowlevel_ops ops = {
+    .lookup = op_lookup,
+    .getattr = op_getattr,
+    .setattr = op_setattr,
+    .readdir = op_readdir,
+    .open = op_open,
+    .read = op_read,
+    .write = op_write,
+    .flush = op_flush,
+    .release = op_release,
+    .mknod = op_mknod,
+    .mkdir = op_mkdir,
+    .unlink = op_unlink,
+    .rmdir = op_unlink,
+    .symlink = op_symlink,
+    .rename = op_rename,
+    .link = op_link,
+    .create = op_create,
+};
+
+const struct fuse_lowlevel_ops *
+fs_ops(void)
+{
+	owner_uid = getuid();
+	owner_gid = getgid();
+	start_ms = now_ms();
+	return &ops;
+}
+
+void
+fh_free(struct fh *fh)
+{
+	if (fh == NULL)
+		return;
+	if (fh->fd >= 0)
+		close(fh->fd);
+	buf_free(&fh->data);
+	free(fh->reply);
+	free(fh);
+}

@@ -1,0 +1,131 @@
+/* The top of the tree: submit, prepare, configs/ and runs/. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node.h"
+
+static const char *const root_names[] = {"submit", "prepare", "configs", "runs"};
+static const enum kind root_kinds[] = {K_SUBMIT, K_PREPARE, K_CONFIGS, K_RUNS};
+#define NROOT 4
+
+static int
+root_lookup(const struct node *dir, const char *name, struct node *child)
+{
+	int i = name_index(root_names, NROOT, name);
+
+	(void)dir;
+	if (i < 0)
+		return ENOENT;
+	*child = (struct node){.kind = root_kinds[i]};
+	return 0;
+}
+
+static int
+root_list(const struct node *dir, off_t from, fill_fn fill, void *ctx)
+{
+	return list_names(dir, root_names, root_kinds, NROOT, from, fill, ctx);
+}
+
+const struct kind_ops root_ops = {.mode = 0555, .lookup = root_lookup, .list = root_list};
+
+static int
+runs_lookup(const struct node *dir, const char *name, struct node *child)
+{
+	struct run_rec r = {0};
+	int err = rerr_errno(backend_run(fs_backend, name, &r));
+
+	(void)dir;
+	if (err)
+		return err;
+	*child = (struct node){.kind = K_RUN, .run = r.seq};
+	run_rec_free(&r);
+	return r.seq > SEQ_MAX ? EOVERFLOW : 0;
+}
+
+/* Served in pages: the cookie is the last run's seq, so a listing of
+ * thousands of runs never repeats the work of the pages before it. */
+static int
+runs_list(const struct node *dir, off_t from, fill_fn fill, void *ctx)
+{
+	struct run_rec page[128];
+	int64_t after = from;
+	int n, full = 0;
+
+	(void)dir;
+	while (!full && (n = backend_runs(fs_backend, after, 128, page)) > 0) {
+		for (int i = 0; i < n; i++) {
+			struct node c = {.kind = K_RUN, .run = page[i].seq};
+			if (!full)
+				full = fill(ctx, page[i].id, &c, (off_t)page[i].seq);
+			after = page[i].seq;
+			run_rec_free(&page[i]);
+		}
+	}
+	return 0;
+}
+
+const struct kind_ops runs_ops = {.mode = 0555, .lookup = runs_lookup, .list = runs_list};
+
+/* configs/: one file per configuration, and default. */
+static int
+configs_lookup(const struct node *dir, const char *name, struct node *child)
+{
+	(void)dir;
+	if (strcmp(name, "default") == 0) {
+		*child = (struct node){.kind = K_CONFIG_DEFAULT};
+		return 0;
+	}
+	for (int i = 0; i < backend_config_count(fs_backend); i++)
+		if (strcmp(backend_config_name(fs_backend, i), name) == 0) {
+			*child = (struct node){.kind = K_CONFIG, .sub = i};
+			return 0;
+		}
+	return ENOENT;
+}
+
+static int
+configs_list(const struct node *dir, off_t from, fill_fn fill, void *ctx)
+{
+	int n = backend_config_count(fs_backend);
+
+	(void)dir;
+	for (int i = (int)from; i <= n; i++) {
+		struct node c = {.kind = i < n ? K_CONFIG : K_CONFIG_DEFAULT, .sub = i < n ? i : 0};
+		if (fill(ctx, i < n ? backend_config_name(fs_backend, i) : "default", &c, i + 1))
+			break;
+	}
+	return 0;
+}
+
+const struct kind_ops configs_ops = {.mode = 0555, .lookup = configs_lookup, .list = configs_list};
+
+static int
+config_render(const struct node *n, struct buf *out, int64_t *mtime)
+{
+	const char *name = backend_config_name(fs_backend, n->sub);
+	char *json = NULL;
+	int err;
+
+	(void)mtime;
+	if (name == NULL)
+		return ENOENT;
+	if ((err = rerr_errno(backend_config_json(fs_backend, name, &json))) != 0)
+		return err;
+	err = buf_printf(out, "%s\n", json) < 0 ? ENOMEM : 0;
+	free(json);
+	return err;
+}
+
+const struct kind_ops config_ops = {.mode = 0444, .render = config_render};
+
+static int
+config_default_render(const struct node *n, struct buf *out, int64_t *mtime)
+{
+	(void)n;
+	(void)mtime;
+	return buf_printf(out, "%s\n", backend_config_default(fs_backend)) < 0 ? ENOMEM : 0;
+}
+
+const struct kind_ops config_default_ops = {.mode = 0444, .render = config_default_render};

@@ -1,0 +1,215 @@
+/* runs/<id>/: the run's own files (status, status.json, progress, message,
+ * definition.json, config, logs, ctl) and its sub-folders. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "layout.h"
+#include "log.h"
+#include "node.h"
+
+enum run_file {
+	RUNF_STATUS,
+	RUNF_STATUS_JSON,
+	RUNF_PROGRESS,
+	RUNF_MESSAGE,
+	RUNF_DEFINITION,
+	RUNF_CONFIG,
+	RUNF_LOGS,
+	RUNF_CTL,
+	RUNF_NFILES
+};
+
+static const char *const run_names[] = {"status",	   "status.json", "progress", "message",
+					"definition.json", "config",	  "logs",     "ctl",
+					"results",	   "artifacts",	  "tasks"};
+static const enum kind run_kinds[] = {K_RUN_FILE, K_RUN_FILE,  K_RUN_FILE, K_RUN_FILE,
+				      K_RUN_FILE, K_RUN_FILE,  K_RUN_LOGS, K_CTL,
+				      K_RESULTS,  K_ARTIFACTS, K_TASKS};
+#define NRUN 11
+
+static int
+run_lookup(const struct node *dir, const char *name, struct node *child)
+{
+	int i = name_index(run_names, NRUN, name);
+
+	if (i < 0)
+		return ENOENT;
+	*child =
+	    (struct node){.kind = run_kinds[i], .run = dir->run, .sub = i < RUNF_NFILES ? i : 0};
+	return 0;
+}
+
+static int
+run_list(const struct node *dir, off_t from, fill_fn fill, void *ctx)
+{
+	return list_names(dir, run_names, run_kinds, NRUN, from, fill, ctx);
+}
+
+const struct kind_ops run_ops = {.mode = 0555, .lookup = run_lookup, .list = run_list};
+
+static char *
+iso_or_null(int64_t ms, char *buf, size_t n)
+{
+	if (ms == 0)
+		return NULL;
+	iso8601(ms, buf, n);
+	return buf;
+}
+
+static json_t *
+json_time(int64_t ms)
+{
+	char buf[40];
+
+	return ms ? json_string(iso_or_null(ms, buf, sizeof(buf))) : json_null();
+}
+
+static int
+render_status_json(const struct run_rec *r, struct buf *out)
+{
+	json_t *o = json_object(), *counts = json_object(), *list = json_array();
+	struct task_rec page[256];
+	char *text;
+	int n, done = 0, err = ENOMEM;
+
+	json_object_set_new(counts, "total", json_integer(r->ntasks));
+	for (int s = 0; s < ST_COUNT; s++)
+		json_object_set_new(counts, state_name(s), json_integer(r->counts[s]));
+	for (int from = 0; (n = backend_tasks(fs_backend, r->seq, from, 256, page)) > 0;
+	     from += n) {
+		for (int i = 0; i < n; i++) {
+			json_array_append_new(list, json_pack("{s:s, s:s}", "id", page[i].id,
+							      "state", state_name(page[i].state)));
+			task_rec_free(&page[i]);
+		}
+		done += n;
+	}
+	json_object_set_new(o, "id", json_string(r->id));
+	json_object_set_new(o, "name", json_string(r->name));
+	json_object_set_new(o, "config", json_string(r->config));
+	json_object_set_new(o, "state", json_string(state_name(r->state)));
+	json_object_set_new(o, "created", json_time(r->created));
+	json_object_set_new(o, "started", json_time(r->started));
+	json_object_set_new(o, "ended", json_time(r->ended));
+	json_object_set_new(o, "message", json_string(r->message));
+	json_object_set_new(o, "tasks", counts);
+	json_object_set_new(o, "task_runs", list);
+	text = json_dumps(o, JSON_INDENT(2));
+	if (text && buf_printf(out, "%s\n", text) == 0)
+		err = 0;
+	free(text);
+	json_decref(o);
+	return err;
+}
+
+static int
+run_file_render(const struct node *n, struct buf *out, int64_t *mtime)
+{
+	struct run_rec r = {0};
+	char *def = NULL;
+	int err, rc = 0, done;
+
+	if ((err = node_run(n, &r)) != 0)
+		return err;
+	*mtime = run_mtime(&r);
+	done = 0;
+	for (int s = 0; s < ST_COUNT; s++)
+		if (state_completed(s))
+			done += r.counts[s];
+	switch (n->sub) {
+	case RUNF_STATUS:
+		rc = buf_printf(out, "%s\n", state_name(r.state));
+		break;
+	case RUNF_STATUS_JSON:
+		err = render_status_json(&r, out);
+		break;
+	case RUNF_PROGRESS:
+		rc = buf_printf(out, "%d/%d %s\n", done, r.ntasks, state_name(r.state));
+		break;
+	case RUNF_MESSAGE:
+		rc = *r.message ? buf_printf(out, "%s\n", r.message) : 0;
+		break;
+	case RUNF_DEFINITION:
+		err = rerr_errno(backend_definition(fs_backend, r.seq, &def));
+		if (err == 0)
+			rc = buf_adds(out, def);
+		free(def);
+		break;
+	case RUNF_CONFIG:
+		rc = buf_printf(out, "%s\n", r.config);
+		break;
+	default:
+		err = ENOENT;
+	}
+	run_rec_free(&r);
+	return err ? err : (rc < 0 ? ENOMEM : 0);
+}
+
+const struct kind_ops run_file_ops = {.mode = 0444, .render = run_file_render};
+
+/* logs is kept as a file: it grows while tasks print. */
+static int
+run_logs_path(const struct node *n, char *path, int64_t *mtime)
+{
+	struct run_rec r = {0};
+	int err;
+
+	if ((err = node_run(n, &r)) != 0)
+		return err;
+	*mtime = run_mtime(&r);
+	err = path_run_file(path, backend_datadir(fs_backend), r.id, "logs") < 0 ? ENAMETOOLONG : 0;
+	run_rec_free(&r);
+	return err;
+}
+
+const struct kind_ops run_logs_ops = {.mode = 0444, .path = run_logs_path};
+
+/* ctl: a read shows the state and the verbs accepted now. */
+static int
+ctl_render(const struct node *n, struct buf *out, int64_t *mtime)
+{
+	struct run_rec r = {0};
+	int err, rc;
+
+	if ((err = node_run(n, &r)) != 0)
+		return err;
+	*mtime = run_mtime(&r);
+	rc = buf_printf(out, "state %s\nverbs %s\n", state_name(r.state), backend_verbs(&r));
+	run_rec_free(&r);
+	return rc < 0 ? ENOMEM : 0;
+}
+
+/* A write is one verb; surrounding white space (echo's newline) is fine. */
+static int
+ctl_write(const struct node *n, struct fh *fh, const char *data, size_t len)
+{
+	struct run_rec r = {0};
+	char verb[32], *err = NULL;
+	size_t i = 0, j;
+	int rc;
+
+	(void)fh;
+	while (i < len && strchr(" \t\r\n", data[i]))
+		i++;
+	for (j = len; j > i && strchr(" \t\r\n", data[j - 1]); j--)
+		;
+	if (j - i >= sizeof(verb) || j == i || memchr(data + i, '\0', j - i)) {
+		log_info("ctl: refused a write that is not one verb");
+		return EINVAL;
+	}
+	memcpy(verb, data + i, j - i);
+	verb[j - i] = '\0';
+	if ((rc = node_run(n, &r)) != 0)
+		return rc;
+	rc = rerr_errno(backend_control(fs_backend, r.id, verb, &err));
+	if (rc)
+		log_info("%s: ctl %s refused: %s", r.id, verb, err ? err : strerror(rc));
+	free(err);
+	run_rec_free(&r);
+	return rc;
+}
+
+const struct kind_ops ctl_ops = {.mode = 0644, .render = ctl_render, .write = ctl_write};

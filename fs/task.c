@@ -1,0 +1,367 @@
+/* tasks/ and tasks/<id>/: a task run's state, its command and arguments,
+ * its output files and its logs. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "layout.h"
+#include "node.h"
+
+static int
+tasks_lookup(const struct node *dir, const char *name, struct node *child)
+{
+	struct task_rec t = {0};
+	int err = rerr_errno(backend_task_find(fs_backend, dir->run, name, &t));
+
+	if (err)
+		return err;
+	*child = (struct node){.kind = K_TASK, .run = dir->run, .task = t.idx};
+	task_rec_free(&t);
+	return 0;
+}
+
+/* Paged by index: a 10,000-task run is listed 256 rows at a time. */
+static int
+tasks_list(const struct node *dir, off_t from, fill_fn fill, void *ctx)
+{
+	struct task_rec page[256];
+	int n, full = 0;
+
+	for (int at = (int)from;
+	     !full && (n = backend_tasks(fs_backend, dir->run, at, 256, page)) > 0; at += n) {
+		for (int i = 0; i < n; i++) {
+			struct node c = {.kind = K_TASK, .run = dir->run, .task = page[i].idx};
+			if (!full)
+				full = fill(ctx, page[i].id, &c, page[i].idx + 1);
+			task_rec_free(&page[i]);
+		}
+	}
+	return 0;
+}
+
+const struct kind_ops tasks_ops = {.mode = 0555, .lookup = tasks_lookup, .list = tasks_list};
+
+enum task_file {
+	TF_STATUS,
+	TF_EXIT,
+	TF_ATTEMPTS,
+	TF_STARTED,
+	TF_ENDED,
+	TF_MESSAGE,
+	TF_TASK,
+	TF_PARENTS,
+	TF_COMMAND,
+	TF_NFILES
+};
+enum task_log { TL_STDOUT, TL_STDERR, TL_LOGS };
+
+static const char *const task_names[] = {"status",  "exit_code", "attempts", "started", "ended",
+					 "message", "task",	 "parents",  "command", "stdout",
+					 "stderr",  "logs",	 "inputs",   "outputs"};
+static const enum kind task_kinds[] = {
+    K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_FILE,
+    K_TASK_FILE, K_TASK_FILE, K_TASK_LOG,  K_TASK_LOG,	K_TASK_LOG,  K_INPUTS,	  K_OUTPUTS};
+#define NTASK 14
+
+static int
+task_lookup(const struct node *dir, const char *name, struct node *child)
+{
+	int i = name_index(task_names, NTASK, name);
+
+	if (i < 0)
+		return ENOENT;
+	*child = (struct node){.kind = task_kinds[i], .run = dir->run, .task = dir->task};
+	child->sub = task_kinds[i] == K_TASK_LOG ? i - TF_NFILES : (i < TF_NFILES ? i : 0);
+	return 0;
+}
+
+static int
+task_list(const struct node *dir, off_t from, fill_fn fill, void *ctx)
+{
+	for (int i = (int)from; i < NTASK; i++) {
+		struct node c;
+		task_lookup(dir, task_names[i], &c);
+		if (fill(ctx, task_names[i], &c, i + 1))
+			break;
+	}
+	return 0;
+}
+
+const struct kind_ops task_ops = {.mode = 0555, .lookup = task_lookup, .list = task_list};
+
+static int
+add_time(struct buf *out, int64_t ms)
+{
+	char iso[40];
+
+	if (ms == 0)
+		return 0;
+	iso8601(ms, iso, sizeof(iso));
+	return buf_printf(out, "%s\n", iso);
+}
+
+static int
+task_file_render(const struct node *n, struct buf *out, int64_t *mtime)
+{
+	struct task_rec t = {0};
+	int err, rc = 0;
+
+	if ((err = node_task(n, &t)) != 0)
+		return err;
+	*mtime = t.updated;
+	switch (n->sub) {
+	case TF_STATUS:
+		rc = buf_printf(out, "%s\n", state_name(t.state));
+		break;
+	case TF_EXIT:
+		/* As a shell reports it: 128+N for a task killed by signal N. */
+		if (t.has_exit)
+			rc = buf_printf(out, "%d\n",
+					t.exit_code < 0 ? 128 - t.exit_code : t.exit_code);
+		break;
+	case TF_ATTEMPTS:
+		rc = buf_printf(out, "%d\n", t.attempts);
+		break;
+	case TF_STARTED:
+		rc = add_time(out, t.started);
+		break;
+	case TF_ENDED:
+		rc = add_time(out, state_completed(t.state) ? t.ended : 0);
+		break;
+	case TF_MESSAGE:
+		rc = *t.message ? buf_printf(out, "%s\n", t.message) : 0;
+		break;
+	case TF_TASK:
+		rc = buf_printf(out, "%s\n", t.task);
+		break;
+	case TF_PARENTS:
+		rc = buf_adds(out, t.parents);
+		break;
+	case TF_COMMAND:
+		rc = buf_printf(out, "%s\n", t.command);
+		break;
+	default:
+		err = ENOENT;
+	}
+	task_rec_free(&t);
+	return err ? err : (rc < 0 ? ENOMEM : 0);
+}
+
+const struct kind_ops task_file_ops = {.mode = 0444, .render = task_file_render};
+
+static int
+task_log_path(const struct node *n, char *path, int64_t *mtime)
+{
+	static const char *const files[] = {"stdout", "stderr"};
+	const char *dd = backend_datadir(fs_backend);
+	struct run_rec r = {0};
+	struct task_rec t = {0};
+	int err, rc;
+
+	if ((err = node_run(n, &r)) != 0)
+		return err;
+	if ((err = node_task(n, &t)) != 0) {
+		run_rec_free(&r);
+		return err;
+	}
+	*mtime = t.updated;
+	if (n->sub == TL_LOGS)
+		rc = path_task_file(path, dd, r.id, t.id, "logs");
+	else /* before the first attempt there is no file: it reads empty */
+		rc = path_attempt_file(path, dd, r.id, t.id, t.attempts ? t.attempts : 1,
+				       files[n->sub]);
+	task_rec_free(&t);
+	run_rec_free(&r);
+	return rc < 0 ? ENAMETOOLONG : 0;
+}
+
+const struct kind_ops task_log_ops = {.mode = 0444, .path = task_log_path};
+
+/* inputs/<arg>: the argument values, known once the parents succeeded. */
+static json_t *
+task_inputs(const struct node *n)
+{
+	struct task_rec t = {0};
+	json_t *in = NULL;
+
+	if (node_task(n, &t) == 0)
+		in = json_loads(t.inputs, 0, NULL);
+	task_rec_free(&t);
+	return in;
+}
+
+static int
+inputs_lookup(const struct node *dir, const char *name, struct node *child)
+{
+	json_t *in = task_inputs(dir);
+	const char *key;
+	json_t *v;
+	int i = 0, err = ENOENT;
+
+	json_object_foreach(in, key, v)
+	{
+		if (strcmp(key, name) == 0 && i <= SUB_MAX) {
+			*child = (struct node){
+			    .kind = K_INPUT, .run = dir->run, .task = dir->task, .sub = i};
+			err = 0;
+			break;
+		}
+		i++;
+	}
+	json_decref(in);
+	return err;
+}
+
+static int
+inputs_list(const struct node *dir, off_t from, fill_fn fill, void *ctx)
+{
+	json_t *in = task_inputs(dir);
+	const char *key;
+	json_t *v;
+	int i = 0;
+
+	json_object_foreach(in, key, v)
+	{
+		struct node c = {.kind = K_INPUT, .run = dir->run, .task = dir->task, .sub = i};
+		if (i >= from && (i > SUB_MAX || fill(ctx, key, &c, i + 1)))
+			break;
+		i++;
+	}
+	json_decref(in);
+	return 0;
+}
+
+const struct kind_ops inputs_ops = {.mode = 0555, .lookup = inputs_lookup, .list = inputs_list};
+
+static int
+input_render(const struct node *n, struct buf *out, int64_t *mtime)
+{
+	json_t *in = task_inputs(n);
+	const char *key;
+	json_t *v;
+	int i = 0, err = ENOENT;
+
+	(void)mtime;
+	json_object_foreach(in, key, v)
+	{
+		if (i++ != n->sub)
+			continue;
+		if (json_is_string(v))
+			err = buf_add(out, json_string_value(v), json_string_length(v)) < 0 ? ENOMEM
+											    : 0;
+		else
+			err = EAGAIN; /* its parents have not succeeded yet */
+		break;
+	}
+	json_decref(in);
+	return err;
+}
+
+const struct kind_ops input_ops = {.mode = 0444, .render = input_render};
+
+/* outputs/ lists every output; artifacts/<task>/ the same for a task run
+ * that succeeded. Both name their files by the output's index. */
+static int
+names_lookup(const struct node *dir, const char *name, struct node *child, enum kind kind)
+{
+	struct task_rec t = {0};
+	int err, i;
+
+	if ((err = node_task(dir, &t)) != 0)
+		return err;
+	i = line_index(t.outputs, name);
+	task_rec_free(&t);
+	if (i < 0 || i > SUB_MAX)
+		return ENOENT;
+	*child = (struct node){.kind = kind, .run = dir->run, .task = dir->task, .sub = i};
+	return 0;
+}
+
+static int
+names_list(const struct node *dir, off_t from, fill_fn fill, void *ctx, enum kind kind)
+{
+	struct task_rec t = {0};
+	char name[TASK_ID_MAX];
+	int err;
+
+	if ((err = node_task(dir, &t)) != 0)
+		return err;
+	for (int i = (int)from; i <= SUB_MAX && nth_line(t.outputs, i, name, sizeof(name)) == 0;
+	     i++) {
+		struct node c = {.kind = kind, .run = dir->run, .task = dir->task, .sub = i};
+		if (fill(ctx, name, &c, i + 1))
+			break;
+	}
+	task_rec_free(&t);
+	return 0;
+}
+
+static int
+outputs_lookup(const struct node *dir, const char *name, struct node *child)
+{
+	return names_lookup(dir, name, child, K_OUTPUT);
+}
+
+static int
+outputs_list(const struct node *dir, off_t from, fill_fn fill, void *ctx)
+{
+	return names_list(dir, from, fill, ctx, K_OUTPUT);
+}
+
+static int
+artifact_dir_lookup(const struct node *dir, const char *name, struct node *child)
+{
+	return names_lookup(dir, name, child, K_ARTIFACT);
+}
+
+static int
+artifact_dir_list(const struct node *dir, off_t from, fill_fn fill, void *ctx)
+{
+	return names_list(dir, from, fill, ctx, K_ARTIFACT);
+}
+
+const struct kind_ops outputs_ops = {.mode = 0555, .lookup = outputs_lookup, .list = outputs_list};
+const struct kind_ops artifact_dir_ops = {
+    .mode = 0555, .lookup = artifact_dir_lookup, .list = artifact_dir_list};
+
+/* An output's file; EAGAIN until the task run has succeeded. */
+static int
+output_path(const struct node *n, char *path, int64_t *mtime)
+{
+	struct run_rec r = {0};
+	struct task_rec t = {0};
+	char name[TASK_ID_MAX];
+	int err;
+
+	if ((err = node_run(n, &r)) != 0)
+		return err;
+	if ((err = node_task(n, &t)) == 0) {
+		*mtime = t.updated;
+		if (t.state != ST_SUCCEEDED)
+			err = EAGAIN;
+		else if ((err = nth_line(t.outputs, n->sub, name, sizeof(name))) == 0)
+			err = rerr_errno(backend_output_path(fs_backend, &r, &t, name, path));
+	}
+	task_rec_free(&t);
+	run_rec_free(&r);
+	return err;
+}
+
+static int
+output_open(const struct node *n, struct fh *fh)
+{
+	char path[PATH_MAX_];
+	int64_t mtime;
+	int err = output_path(n, path, &mtime);
+
+	if (err == 0 && (fh->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		err = errno;
+	return err;
+}
+
+const struct kind_ops output_ops = {.mode = 0444, .path = output_path, .open = output_open};
+const struct kind_ops artifact_ops = {.mode = 0444, .path = output_path, .open = output_open};

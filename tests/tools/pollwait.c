@@ -1,0 +1,159 @@
+/*
+ * pollwait FILE TIMEOUT_MS: a small poll() client for runfs files.
+ *
+ * Opens FILE, reads it to the end and prints what it read, then poll()s the
+ * same open file for POLLIN|POLLPRI for up to TIMEOUT_MS milliseconds (-1
+ * waits for ever). On a wake-up it seeks back to 0 (or opens FILE again
+ * when the file cannot seek), reads it to the end and prints it again.
+ *
+ * Exit status: 0 on a wake-up, 1 on timeout, 2 on error (usage, open, read,
+ * poll, or a wake-up that reports POLLERR/POLLNVAL).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *prog = "pollwait";
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Reads fd to end-of-file and copies it to stdout. */
+static int
+dump(int fd, const char *path)
+{
+	char buf[65536];
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "%s: read %s: %s\n", prog, path, strerror(errno));
+			return -1;
+		}
+		if (n == 0)
+			return 0;
+		if (write_all(STDOUT_FILENO, buf, (size_t)n) < 0) {
+			fprintf(stderr, "%s: write: %s\n", prog, strerror(errno));
+			return -1;
+		}
+	}
+}
+
+/* Rewinds fd for a second read; a file that cannot seek is opened again. */
+static int
+rewind_fd(int *fd, const char *path)
+{
+	int nfd;
+
+	if (lseek(*fd, 0, SEEK_SET) == 0)
+		return 0;
+	if (errno != ESPIPE) {
+		fprintf(stderr, "%s: seek %s: %s\n", prog, path, strerror(errno));
+		return -1;
+	}
+	if ((nfd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		fprintf(stderr, "%s: open %s: %s\n", prog, path, strerror(errno));
+		return -1;
+	}
+	close(*fd);
+	*fd = nfd;
+	return 0;
+}
+
+static int
+parse_timeout(const char *s, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < -1 || v > INT_MAX)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct pollfd pfd;
+	long long deadline = 0, left;
+	int fd, timeout, rc;
+
+	if (argc != 3 || parse_timeout(argv[2], &timeout) < 0) {
+		fprintf(stderr, "usage: %s FILE TIMEOUT_MS\n", prog);
+		return 2;
+	}
+	if ((fd = open(argv[1], O_RDONLY | O_CLOEXEC)) < 0) {
+		fprintf(stderr, "%s: open %s: %s\n", prog, argv[1], strerror(errno));
+		return 2;
+	}
+	if (dump(fd, argv[1]) < 0)
+		return 2;
+	if (timeout >= 0)
+		deadline = now_ms() + timeout;
+	for (;;) {
+		pfd.fd = fd;
+		pfd.events = POLLIN | POLLPRI;
+		pfd.revents = 0;
+		left = -1;
+		if (timeout >= 0) {
+			left = deadline - now_ms();
+			if (left < 0)
+				left = 0;
+		}
+		rc = poll(&pfd, 1, (int)left);
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "%s: poll %s: %s\n", prog, argv[1], strerror(errno));
+			return 2;
+		}
+		if (rc == 0) {
+			close(fd);
+			return 1;
+		}
+		break;
+	}
+	if (pfd.revents & (POLLERR | POLLNVAL)) {
+		fprintf(stderr, "%s: poll %s: revents 0x%x\n", prog, argv[1],
+			(unsigned)pfd.revents);
+		return 2;
+	}
+	if (rewind_fd(&fd, argv[1]) < 0 || dump(fd, argv[1]) < 0)
+		return 2;
+	close(fd);
+	return 0;
+}

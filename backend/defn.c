@@ -96,13 +96,12 @@ plain_key(const char *k)
 }
 
 static void
-path_add(struct ctx *c, const char *fmt, const char *s, size_t i)
+path_add(struct ctx *c, const char *before, const char *s, const char *after)
 {
 	size_t room = sizeof(c->path) - c->plen;
 	int n;
 
-	n = s != NULL ? snprintf(c->path + c->plen, room, fmt, s)
-		      : snprintf(c->path + c->plen, room, fmt, i);
+	n = snprintf(c->path + c->plen, room, "%s%s%s", before, s, after);
 	if (n > 0 && (size_t)n < room)
 		c->plen += (size_t)n;
 	else
@@ -118,9 +117,9 @@ defn_path_key(struct ctx *c, const char *key)
 	char q[QUOTE_BUF];
 
 	if (plain_key(key))
-		path_add(c, c->plen ? ".%s" : "%s", key, 0);
+		path_add(c, c->plen ? "." : "", key, "");
 	else
-		path_add(c, "[%s]", defn_quote(q, key), 0);
+		path_add(c, "[", defn_quote(q, key), "]");
 	return old;
 }
 
@@ -128,8 +127,10 @@ size_t
 defn_path_index(struct ctx *c, size_t i)
 {
 	size_t old = c->plen;
+	char num[24];
 
-	path_add(c, "[%zu]", NULL, i);
+	snprintf(num, sizeof(num), "%zu", i);
+	path_add(c, "[", num, "]");
 	return old;
 }
 
@@ -353,7 +354,7 @@ parse_top(struct ctx *c, json_t *root)
 			return defn_fail(c, "expected 1, got %s", defn_got(c, v));
 		if (json_integer_value(v) != 1)
 			return defn_fail(c, "unsupported version %s; this runfs reads version 1",
-				    defn_got(c, v));
+					 defn_got(c, v));
 		defn_path_pop(c, old);
 	}
 	if ((v = defn_required(c, root, "name", &old)) == NULL ||
@@ -361,7 +362,7 @@ parse_top(struct ctx *c, json_t *root)
 		return -1;
 	if (!name_ok(json_string_value(v)))
 		return defn_fail(c, "bad name %s: use 1 to %d characters from a-z 0-9 _ -",
-			    defn_quote(q, json_string_value(v)), DEFN_MAX_NAME);
+				 defn_quote(q, json_string_value(v)), DEFN_MAX_NAME);
 	if ((d->name = defn_xstrdup(c, json_string_value(v))) == NULL)
 		return -1;
 	defn_path_pop(c, old);

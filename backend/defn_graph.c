@@ -45,7 +45,7 @@ defn_check_copies(struct ctx *c)
 		defn_path_index(c, (size_t)j);
 		defn_path_key(c, "foreach");
 		return defn_fail(c, "duplicate id %s: copy %d of this step has the id of steps[%d]",
-			    defn_quote(q, id), atoi(k), i);
+				 defn_quote(q, id), atoi(k), i);
 	}
 	return 0;
 }

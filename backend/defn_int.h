@@ -21,7 +21,7 @@
 
 #include "defn.h"
 
-#define QUOTE_MAX 64			  /* bytes of a user's string shown in an error */
+#define QUOTE_MAX 64		      /* bytes of a user's string shown in an error */
 #define QUOTE_BUF (QUOTE_MAX * 4 + 8) /* every byte may become \xNN */
 
 #define STR_(x) #x

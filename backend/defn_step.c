@@ -28,7 +28,7 @@ ref_object(struct ctx *c, json_t *obj, const char **key, const char **ref)
 		return -1;
 	if (json_object_size(obj) != 1)
 		return defn_fail(c, "expected %s, got %s", REF_KINDS,
-			    json_object_size(obj) ? "both" : "an empty object");
+				 json_object_size(obj) ? "both" : "an empty object");
 	*key = json_object_get(obj, "from") != NULL ? "from" : "path";
 	v = json_object_get(obj, *key);
 	old = defn_path_key(c, *key);
@@ -80,8 +80,8 @@ parse_args(struct ctx *c, struct defn_step *s, const struct defn_task *t, json_t
 				rc = (a->lit = defn_xstrdup(c, ref)) != NULL ? 0 : -1;
 			}
 		} else if ((rc = defn_literal(c, v, &a->lit)) > 0) {
-			rc = defn_fail(c, "expected a string, number, boolean, %s, got %s", REF_KINDS,
-				  defn_got(c, v));
+			rc = defn_fail(c, "expected a string, number, boolean, %s, got %s",
+				       REF_KINDS, defn_got(c, v));
 		}
 		if (rc < 0)
 			return -1;
@@ -116,18 +116,19 @@ parse_foreach(struct ctx *c, struct defn_step *s, const struct defn_task *t, jso
 			return -1;
 		if (args != NULL && json_object_get(args, key) != NULL)
 			return defn_fail(c, "argument %s is given in both args and foreach",
-				    defn_quote(q, key));
+					 defn_quote(q, key));
 		if (!json_is_array(list) || json_array_size(list) == 0)
-			return defn_fail(c, "expected a non-empty array, got %s", defn_got(c, list));
+			return defn_fail(c, "expected a non-empty array, got %s",
+					 defn_got(c, list));
 		n = json_array_size(list);
 		if (n > DEFN_MAX_TASKRUNS)
 			return defn_fail(c, "%zu items; the limit is %d task runs", n,
-				    DEFN_MAX_TASKRUNS);
+					 DEFN_MAX_TASKRUNS);
 		if (i > 0 && n != (size_t)s->ncopies)
 			return defn_fail(c,
-				    "%zu items, but %s has %d: the lists are zipped, so they "
-				    "must have the same length",
-				    n, defn_quote(q, s->fe_names[0]), s->ncopies);
+					 "%zu items, but %s has %d: the lists are zipped, so they "
+					 "must have the same length",
+					 n, defn_quote(q, s->fe_names[0]), s->ncopies);
 		if ((s->fe_names[i] = defn_xstrdup(c, key)) == NULL ||
 		    (s->fe_values[i] = defn_xcalloc(c, n + 1, sizeof(char *))) == NULL)
 			return -1;
@@ -136,7 +137,7 @@ parse_foreach(struct ctx *c, struct defn_step *s, const struct defn_task *t, jso
 			item = defn_path_index(c, k);
 			if (defn_literal(c, v, &s->fe_values[i][k]) > 0)
 				return defn_fail(c, "expected a string, number or boolean, got %s",
-					    defn_got(c, v));
+						 defn_got(c, v));
 			if (s->fe_values[i][k] == NULL)
 				return -1;
 			defn_path_pop(c, item);
@@ -202,7 +203,7 @@ parse_step(struct ctx *c, int idx, json_t *obj)
 		if ((args == NULL || json_object_get(args, p) == NULL) &&
 		    (fe == NULL || json_object_get(fe, p) == NULL))
 			return defn_fail(c, "missing argument %s for task %s", defn_quote(q, p),
-				    defn_quote(q2, t->name));
+					 defn_quote(q2, t->name));
 	}
 	return 0;
 }
@@ -243,7 +244,7 @@ resolve(struct ctx *c, const char *ref, int *step, int *output)
 	}
 	if (first >= 0)
 		return defn_fail(c, "step %s has no output %s", defn_quote(q, d->steps[first].id),
-			    defn_quote(q2, name));
+				 defn_quote(q2, name));
 	return defn_fail(c, "unknown step %s", defn_quote(q, ref));
 }
 
@@ -263,7 +264,7 @@ defn_parse_steps(struct ctx *c, json_t *arr)
 		return defn_fail(c, "expected at least one step");
 	if (json_array_size(arr) > DEFN_MAX_TASKRUNS)
 		return defn_fail(c, "%zu steps; the limit is %d task runs", json_array_size(arr),
-			    DEFN_MAX_TASKRUNS);
+				 DEFN_MAX_TASKRUNS);
 	if ((d->steps = defn_xcalloc(c, json_array_size(arr), sizeof(*d->steps))) == NULL)
 		return -1;
 	d->nsteps = (int)json_array_size(arr);
@@ -278,8 +279,8 @@ defn_parse_steps(struct ctx *c, json_t *arr)
 		runs += d->steps[i].ncopies < 0 ? 1 : d->steps[i].ncopies;
 	}
 	if (runs > DEFN_MAX_TASKRUNS)
-		return defn_fail(c, "%lld task runs after fan-out; the limit is %d", (long long)runs,
-			    DEFN_MAX_TASKRUNS);
+		return defn_fail(c, "%lld task runs after fan-out; the limit is %d",
+				 (long long)runs, DEFN_MAX_TASKRUNS);
 	d->ntaskruns = (int)runs;
 	old = c->plen;
 	if (defn_check_copies(c) < 0)
@@ -320,8 +321,8 @@ defn_parse_results(struct ctx *c, json_t *arr)
 	{
 		r = &d->results[i];
 		old = defn_path_index(c, i);
-		if (defn_want(c, v, JSON_OBJECT, REF_KINDS) < 0 || ref_object(c, v, &key, &ref) < 0 ||
-		    resolve(c, ref, &r->step, &r->output) < 0)
+		if (defn_want(c, v, JSON_OBJECT, REF_KINDS) < 0 ||
+		    ref_object(c, v, &key, &ref) < 0 || resolve(c, ref, &r->step, &r->output) < 0)
 			return -1;
 		r->by_path = key[0] == 'p';
 		defn_path_pop(c, old);

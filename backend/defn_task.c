@@ -5,15 +5,14 @@
  */
 #include <jansson.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "defn.h"
 #include "defn_int.h"
 
-#define CPU_MAX	    1000000.0		/* cores */
-#define BYTES_MAX   ((int64_t)1 << 60)	/* 1 EiB: far beyond any machine, far below overflow */
+#define CPU_MAX	    1000000.0	       /* cores */
+#define BYTES_MAX   ((int64_t)1 << 60) /* 1 EiB: far beyond any machine, far below overflow */
 #define GPU_MAX	    1024
 #define RETRIES_MAX 100
 #define TIMEOUT_MAX 10000000 /* seconds: 115 days */
@@ -81,8 +80,8 @@ static const struct unit byte_units[] = {
  * sets *x, to -1 for a string of another form. Fails for other types,
  * naming like as an example of the string form. */
 static int
-quantity(struct ctx *c, const json_t *v, const struct unit *units, size_t nunits,
-	 const char *like, double *x)
+quantity(struct ctx *c, const json_t *v, const struct unit *units, size_t nunits, const char *like,
+	 double *x)
 {
 	const char *end;
 	size_t i;
@@ -228,7 +227,7 @@ parse_env(struct ctx *c, struct defn_task *t, json_t *obj)
 		old = defn_path_key(c, key);
 		if (!env_name_ok(key))
 			return defn_fail(c, "bad variable name: use A-Z a-z 0-9 _, not starting "
-				       "with a digit");
+					    "with a digit");
 		if (strncmp(key, "RUNFS_", 6) == 0)
 			return defn_fail(c, "names starting with RUNFS_ are reserved for runfs");
 		if (defn_want(c, v, JSON_STRING, "a string") < 0)
@@ -254,7 +253,8 @@ string_array(struct ctx *c, json_t *arr, const char *what, int ids, char ***out,
 	int rc = -1;
 
 	if (!json_is_array(arr) || json_array_size(arr) == 0)
-		return defn_fail(c, "expected a non-empty array of %s, got %s", what, defn_got(c, arr));
+		return defn_fail(c, "expected a non-empty array of %s, got %s", what,
+				 defn_got(c, arr));
 	if ((*out = defn_xcalloc(c, json_array_size(arr) + 1, sizeof(char *))) == NULL)
 		return -1;
 	*n = (int)json_array_size(arr);
@@ -385,9 +385,9 @@ parse_task(struct ctx *c, struct defn_task *t, json_t *obj)
 		if (!json_is_number(v) || !(json_number_value(v) > 0) ||
 		    json_number_value(v) > TIMEOUT_MAX)
 			return defn_fail(c,
-				    "expected a number of seconds greater than 0 and at most "
-				    "10000000, got %s",
-				    defn_got(c, v));
+					 "expected a number of seconds greater than 0 and at most "
+					 "10000000, got %s",
+					 defn_got(c, v));
 		t->timeout = json_number_value(v);
 		defn_path_pop(c, old);
 	}

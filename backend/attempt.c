@@ -212,41 +212,45 @@ replace_str(char **dst, char *src)
 	*dst = src;
 }
 
-static int
-open_append(const char *path)
-{
-	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-}
-
 /* Lays out attempt n's folder and opens its files. */
 static int
-prepare_attempt(struct sched *s, struct stask *t, int n, const char *stdin_text, char *err,
-		size_t errsz)
+named_outputs(const struct defn_task *task)
+{
+	return task->noutputs > 1 || strcmp(task->outputs[0], "stdout") != 0;
+}
+
+static int
+prepare_attempt(struct sched *s, struct stask *t, const struct defn_task *task, int n,
+		const char *stdin_text, char *err, size_t errsz)
 {
 	const char *run = t->run->rec.id, *id = t->rec.id;
 	char path[PATH_MAX_];
 
-	if (path_attempt_file(path, s->datadir, run, id, n, "outputs") < 0 ||
-	    mkdir_p(path, 0700) < 0)
+	/* Only what every task needs is made now: its own working directory,
+	 * and $RUNFS_OUTPUTS when it declares outputs there. Its output files
+	 * appear when it first prints (most tasks print little or nothing). */
+	if (path_attempt_file(path, s->datadir, run, id, n, "work") < 0 ||
+	    workdir_make(s, path) < 0)
 		goto fail;
-	if (path_attempt_file(path, s->datadir, run, id, n, "work") < 0 || mkdir(path, 0700) < 0)
+	if (named_outputs(task) &&
+	    (path_attempt_file(path, s->datadir, run, id, n, "outputs") < 0 ||
+	     mkdir(path, 0700) < 0))
 		goto fail;
 	if (stdin_text) {
 		if (path_attempt_file(path, s->datadir, run, id, n, "stdin") < 0 ||
 		    write_file(path, stdin_text, strlen(stdin_text), 0600) < 0)
 			goto fail;
 	}
-	if (path_task_file(path, s->datadir, run, id, "logs") < 0 ||
-	    (t->tlog_fd = open_append(path)) < 0)
+	if (path_task_log(path, s->datadir, run, id) < 0 || lazy_file_set(&t->tlog, path) < 0)
 		goto fail;
 	/* A retried task's combined log says where each new attempt begins. */
-	if (n > 1 && dprintf(t->tlog_fd, "runfs: attempt %d\n", n) < 0)
+	if (n > 1 && dprintf(lazy_file_fd(&t->tlog), "runfs: attempt %d\n", n) < 0)
 		goto fail;
 	if (path_attempt_file(path, s->datadir, run, id, n, "stdout") < 0 ||
-	    (t->out.file_fd = open_append(path)) < 0)
+	    lazy_file_set(&t->out.file, path) < 0)
 		goto fail;
 	if (path_attempt_file(path, s->datadir, run, id, n, "stderr") < 0 ||
-	    (t->err.file_fd = open_append(path)) < 0)
+	    lazy_file_set(&t->err.file, path) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -281,7 +285,8 @@ outputs_written(struct sched *s, struct stask *t, char *err, size_t errsz)
 static int
 end_attempt(struct sched *s, struct stask *t, int block, char *why, size_t whysz)
 {
-	struct log_sink sink = {t->tlog_fd, t->run->log_fd, t->rec.id};
+	struct log_sink sink = {&t->tlog, t->run->log_fd, t->rec.id};
+	char work[PATH_MAX_];
 	int code = 0, ok;
 
 	/* Kill what the command left behind in its group before reaping the
@@ -297,9 +302,10 @@ end_attempt(struct sched *s, struct stask *t, int block, char *why, size_t whysz
 	}
 	pump_finish(&t->out, &sink);
 	pump_finish(&t->err, &sink);
-	if (t->tlog_fd >= 0)
-		close(t->tlog_fd);
-	t->tlog_fd = -1;
+	lazy_file_close(&t->tlog);
+	if (path_attempt_file(work, s->datadir, t->run->rec.id, t->rec.id, t->rec.attempts,
+			      "work") == 0)
+		workdir_done(s, work);
 	exec_close(&t->proc);
 	sched_running_remove(s, t);
 	t->rec.has_exit = 1;
@@ -334,7 +340,7 @@ note_failure(struct stask *t, const char *why)
 {
 	char line[768];
 	int n = snprintf(line, sizeof(line), "runfs: %s\n", why);
-	int fds[] = {t->err.file_fd, t->tlog_fd};
+	int fds[] = {lazy_file_fd(&t->err.file), lazy_file_fd(&t->tlog)};
 
 	if (n < 0 || (size_t)n >= sizeof(line))
 		n = (int)sizeof(line) - 1;
@@ -357,9 +363,9 @@ attempt_start(struct sched *s, struct stask *t)
 	int n = t->rec.attempts + 1, failed = 0;
 	struct exec_req req;
 
-	t->tlog_fd = -1;
-	t->out = (struct pump){.fd = -1, .file_fd = -1};
-	t->err = (struct pump){.fd = -1, .file_fd = -1};
+	t->tlog = (struct lazy_file){.fd = -1};
+	t->out = (struct pump){.fd = -1, .file = {.fd = -1}};
+	t->err = (struct pump){.fd = -1, .file = {.fd = -1}};
 	av.values = calloc((size_t)task->nparams + 1, sizeof(char *));
 	argv = calloc((size_t)task->argc + 1, sizeof(char *));
 	if (av.values == NULL || argv == NULL) {
@@ -376,7 +382,7 @@ attempt_start(struct sched *s, struct stask *t)
 		goto nomem;
 	replace_str(&t->rec.command, json_strings(argv, task->argc));
 	replace_str(&t->rec.inputs, json_inputs(task, av.values));
-	if (prepare_attempt(s, t, n, stdin_text, err, sizeof(err)) < 0)
+	if (prepare_attempt(s, t, task, n, stdin_text, err, sizeof(err)) < 0)
 		goto fail;
 	if (path_attempt_file(outdir, s->datadir, r->rec.id, t->rec.id, n, "outputs") < 0 ||
 	    path_attempt_file(path, s->datadir, r->rec.id, t->rec.id, n, "work") < 0)
@@ -431,13 +437,9 @@ fail_started:
 	/* The attempt could not even start: it counts as a failed attempt, so
 	 * that retries and the run's roll-up apply as for any failure. */
 	note_failure(t, err);
-	if (t->out.file_fd >= 0)
-		close(t->out.file_fd);
-	if (t->err.file_fd >= 0)
-		close(t->err.file_fd);
-	if (t->tlog_fd >= 0)
-		close(t->tlog_fd);
-	t->out.file_fd = t->err.file_fd = t->tlog_fd = -1;
+	lazy_file_close(&t->out.file);
+	lazy_file_close(&t->err.file);
+	lazy_file_close(&t->tlog);
 	store_attempt_put(s->st, r->rec.seq, t->rec.idx,
 			  &(struct attempt_rec){.n = n,
 						.state = ST_FAILED,

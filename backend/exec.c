@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <sys/prctl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/wait.h>
@@ -148,6 +149,39 @@ exec_close(struct exec_proc *p)
 	p->pidfd = p->out_fd = p->err_fd = -1;
 }
 
+int
+lazy_file_set(struct lazy_file *f, const char *path)
+{
+	f->fd = -1;
+	f->path = strdup(path);
+	return f->path ? 0 : -1;
+}
+
+int
+lazy_file_fd(struct lazy_file *f)
+{
+	if (f->fd < 0 && f->path) {
+		f->fd = open(f->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (f->fd < 0) {
+			log_warn("open %s", f->path);
+			/* Say it once, not for every chunk that follows. */
+			free(f->path);
+			f->path = NULL;
+		}
+	}
+	return f->fd;
+}
+
+void
+lazy_file_close(struct lazy_file *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f->path);
+	f->fd = -1;
+	f->path = NULL;
+}
+
 static void
 write_all(int fd, const char *p, size_t n)
 {
@@ -181,13 +215,13 @@ emit_lines(struct pump *p, const struct log_sink *s, int flush)
 			break;
 		if (end == start)
 			break;
-		write_all(s->task_fd, p->partial.p + start, end - start);
+		write_all(lazy_file_fd(s->task_log), p->partial.p + start, end - start);
 		if (buf_printf(&out, "%s | ", s->task_id) == 0)
 			buf_add(&out, p->partial.p + start, end - start);
 		if (out.len && out.p[out.len - 1] != '\n')
 			buf_add(&out, "\n", 1);
 		if (nl == NULL)
-			write_all(s->task_fd, "\n", 1);
+			write_all(lazy_file_fd(s->task_log), "\n", 1);
 		start = end;
 	}
 	if (out.len)
@@ -214,7 +248,7 @@ pump_read(struct pump *p, const struct log_sink *s)
 		p->fd = -1;
 		return 0;
 	}
-	write_all(p->file_fd, chunk, (size_t)n);
+	write_all(lazy_file_fd(&p->file), chunk, (size_t)n);
 	if (buf_add(&p->partial, chunk, (size_t)n) < 0) {
 		log_warnx("out of memory buffering a log line");
 		return -1;
@@ -233,7 +267,6 @@ pump_finish(struct pump *p, const struct log_sink *s)
 	buf_free(&p->partial);
 	if (p->fd >= 0)
 		close(p->fd);
-	if (p->file_fd >= 0)
-		close(p->file_fd);
-	p->fd = p->file_fd = -1;
+	lazy_file_close(&p->file);
+	p->fd = -1;
 }

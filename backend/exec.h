@@ -34,20 +34,34 @@ void exec_signal(const struct exec_proc *p, int sig);
 void exec_close(struct exec_proc *p);
 
 /*
+ * A file made on first write: most tasks print nothing, and on this
+ * workload creating empty files costs more than running the task.
+ */
+struct lazy_file {
+	int fd;
+	char *path; /* malloc'd; the file is opened O_APPEND */
+};
+
+int lazy_file_set(struct lazy_file *f, const char *path);
+/* The descriptor, opening the file if needed; -1 on error (logged). */
+int lazy_file_fd(struct lazy_file *f);
+void lazy_file_close(struct lazy_file *f);
+
+/*
  * A pump copies one pipe into its own file (stdout or stderr) verbatim and,
  * line by line, into the task's combined log and the run's log (there with a
  * "<task-id> | " prefix). Whole lines keep the two streams and concurrent
  * tasks from tearing each other's lines.
  */
 struct log_sink {
-	int task_fd; /* tasks/<id>/logs, O_APPEND */
-	int run_fd;  /* runs/<id>/logs, O_APPEND */
+	struct lazy_file *task_log; /* tasks/<id>/logs */
+	int run_fd;		    /* runs/<id>/logs, O_APPEND */
 	const char *task_id;
 };
 
 struct pump {
-	int fd;	     /* pipe read end */
-	int file_fd; /* stdout or stderr file */
+	int fd;		       /* pipe read end */
+	struct lazy_file file; /* stdout or stderr */
 	struct buf partial;
 };
 

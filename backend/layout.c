@@ -22,23 +22,20 @@ path_run_file(char *out, const char *datadir, const char *run, const char *file)
 }
 
 int
-path_task(char *out, const char *datadir, const char *run, const char *task)
+path_task_log(char *out, const char *datadir, const char *run, const char *task)
 {
-	return fit(snprintf(out, PATH_MAX_, "%s/runs/%s/tasks/%s", datadir, run, task));
-}
-
-int
-path_task_file(char *out, const char *datadir, const char *run, const char *task, const char *file)
-{
-	return fit(snprintf(out, PATH_MAX_, "%s/runs/%s/tasks/%s/%s", datadir, run, task, file));
+	return fit(snprintf(out, PATH_MAX_, "%s/runs/%s/logs.d/%s.log", datadir, run, task));
 }
 
 int
 path_attempt_file(char *out, const char *datadir, const char *run, const char *task, int n,
 		  const char *file)
 {
+	if (strcmp(file, "outputs") == 0 || strcmp(file, "work") == 0)
+		return fit(
+		    snprintf(out, PATH_MAX_, "%s/runs/%s/%s/%s.%d", datadir, run, file, task, n));
 	return fit(
-	    snprintf(out, PATH_MAX_, "%s/runs/%s/tasks/%s/%d/%s", datadir, run, task, n, file));
+	    snprintf(out, PATH_MAX_, "%s/runs/%s/logs.d/%s.%d.%s", datadir, run, task, n, file));
 }
 
 int
@@ -47,6 +44,6 @@ path_output(char *out, const char *datadir, const char *run, const char *task, i
 {
 	if (strcmp(name, "stdout") == 0)
 		return path_attempt_file(out, datadir, run, task, n, "stdout");
-	return fit(snprintf(out, PATH_MAX_, "%s/runs/%s/tasks/%s/%d/outputs/%s", datadir, run, task,
-			    n, name));
+	return fit(
+	    snprintf(out, PATH_MAX_, "%s/runs/%s/outputs/%s.%d/%s", datadir, run, task, n, name));
 }

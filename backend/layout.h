@@ -2,17 +2,22 @@
  * Where a run's files live under the data directory. Everything a user may
  * want with the mount down is a plain file here:
  *   DATA/runs/<run>/definition.json
- *   DATA/runs/<run>/logs                      all tasks, "<task-id> | line"
- *   DATA/runs/<run>/tasks/<task>/logs         every attempt, stdout+stderr
- *   DATA/runs/<run>/tasks/<task>/<n>/stdout   attempt n's standard output
- *   DATA/runs/<run>/tasks/<task>/<n>/stderr
- *   DATA/runs/<run>/tasks/<task>/<n>/stdin    what attempt n read
- *   DATA/runs/<run>/tasks/<task>/<n>/outputs/ $RUNFS_OUTPUTS
- *   DATA/runs/<run>/tasks/<task>/<n>/work/    the working directory
- * Ids were validated at submit, so they are safe path components.
+ *   DATA/runs/<run>/logs                         all tasks, "<task-id> | line"
+ *   DATA/runs/<run>/logs.d/<task>.log            every attempt, stdout+stderr
+ *   DATA/runs/<run>/logs.d/<task>.<n>.stdout     attempt n's standard output
+ *   DATA/runs/<run>/logs.d/<task>.<n>.stderr
+ *   DATA/runs/<run>/logs.d/<task>.<n>.stdin      what attempt n read
+ *   DATA/runs/<run>/outputs/<task>.<n>/          $RUNFS_OUTPUTS
+ *   DATA/runs/<run>/work/<task>.<n>/             the working directory
+ * The folders are flat on purpose: making a directory is the dearest thing
+ * runfs asks of the filesystem per task (ext4 searches for a free inode),
+ * so a task run costs one mkdir (its working directory) and files that
+ * appear only when written. Names cannot collide: each is the task id
+ * followed by a suffix of a fixed shape. Ids were validated at submit, so
+ * they are safe path components.
  */
-#ifndef RUNFS_PATHS_H
-#define RUNFS_PATHS_H
+#ifndef RUNFS_LAYOUT_H
+#define RUNFS_LAYOUT_H
 
 #include <stddef.h>
 
@@ -20,11 +25,12 @@
 
 /* Each writes into out (PATH_MAX_ bytes) and returns 0, or -1 when too long. */
 int path_run(char *out, const char *datadir, const char *run);
+/* file: "definition.json", "logs", or one of the folders "logs.d",
+ * "outputs", "work". */
 int path_run_file(char *out, const char *datadir, const char *run, const char *file);
-int path_task(char *out, const char *datadir, const char *run, const char *task);
-int path_task_file(char *out, const char *datadir, const char *run, const char *task,
-		   const char *file);
-/* file is "stdout", "stderr", "stdin", "outputs", "work" or "outputs/<name>". */
+/* The task run's combined log (every attempt). */
+int path_task_log(char *out, const char *datadir, const char *run, const char *task);
+/* file is "stdout", "stderr", "stdin", "outputs" or "work". */
 int path_attempt_file(char *out, const char *datadir, const char *run, const char *task, int n,
 		      const char *file);
 /* The file holding output `name` of attempt n ("stdout" is the stdout file). */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -22,6 +23,8 @@
 #include "util.h"
 
 #define VERB_LAUNCH 100
+
+static const char *const run_dirs[] = {"logs.d", "outputs", "work"};
 
 static void
 set_message(char **dst, const char *msg)
@@ -257,7 +260,7 @@ load_run(struct sched *s, int64_t seq)
 		int cap = s->capacity;
 
 		t->run = r;
-		t->tlog_fd = -1;
+		t->tlog.fd = -1;
 		t->cost = task->cpu_milli < 1 ? 1 : (task->cpu_milli > cap ? cap : task->cpu_milli);
 		if (t->rec.state == ST_SUCCEEDED) {
 			r->nsucceeded++;
@@ -277,6 +280,14 @@ load_run(struct sched *s, int64_t seq)
 			for (int k = 0; k < r->plan.step_count[cs]; k++)
 				if (r->t[i].rec.state != ST_SUCCEEDED)
 					r->t[r->plan.step_first[cs] + k].npending++;
+		}
+	}
+	/* The run's flat folders (layout.h), made once for all its tasks. */
+	for (size_t i = 0; i < sizeof(run_dirs) / sizeof(run_dirs[0]); i++) {
+		if (path_run_file(path, s->datadir, r->rec.id, run_dirs[i]) < 0 ||
+		    (mkdir(path, 0700) < 0 && errno != EEXIST)) {
+			log_warn("run %s: %s", r->rec.id, run_dirs[i]);
+			goto fail;
 		}
 	}
 	if (path_run_file(path, s->datadir, r->rec.id, "logs") < 0 ||
@@ -450,7 +461,7 @@ poll_once(struct sched *s, int timeout)
 		log_warn("scheduler wake-up");
 	for (size_t i = 0; i < n; i++) {
 		struct stask *t = tasks[i];
-		struct log_sink sink = {t->tlog_fd, t->run->log_fd, t->rec.id};
+		struct log_sink sink = {&t->tlog, t->run->log_fd, t->rec.id};
 		if (fds[2 + 3 * i].revents)
 			pump_read(&t->out, &sink);
 		if (fds[3 + 3 * i].revents)
@@ -626,6 +637,7 @@ sched_stop(struct sched *s)
 		free(c);
 	}
 	close(s->wake_fd);
+	workdir_free(s);
 	free(s->ready);
 	free(s->running);
 	free(s->datadir);

@@ -23,7 +23,7 @@ struct stask {
 	int running;
 	struct exec_proc proc;
 	struct pump out, err;
-	int tlog_fd; /* tasks/<id>/logs */
+	struct lazy_file tlog; /* tasks/<id>/logs */
 	int64_t attempt_started;
 	int64_t deadline; /* monotonic ms, 0 = no timeout */
 	int timed_out;
@@ -66,6 +66,10 @@ struct sched {
 	/* scheduler thread only */
 	struct stask **ready;
 	size_t ready_head, ready_len, ready_cap;
+	/* Working directories that tasks left empty, to be renamed into the
+	 * next task's: a rename allocates no inode, a mkdir does (workdir.c). */
+	char *spare[64];
+	int nspare;
 	struct stask **running;
 	size_t nrunning, running_cap;
 };
@@ -74,6 +78,11 @@ struct sched {
 void attempt_start(struct sched *s, struct stask *t);
 void attempt_finish(struct sched *s, struct stask *t);
 void attempt_abandon(struct sched *s, struct stask *t, int state, const char *why);
+
+/* workdir.c */
+int workdir_make(struct sched *s, const char *path);
+void workdir_done(struct sched *s, const char *path);
+void workdir_free(struct sched *s);
 
 /* sched.c, for attempt.c */
 void sched_ready_push(struct sched *s, struct stask *t);

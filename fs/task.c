@@ -170,7 +170,7 @@ task_log_path(const struct node *n, char *path, int64_t *mtime)
 	}
 	*mtime = t.updated;
 	if (n->sub == TL_LOGS)
-		rc = path_task_file(path, dd, r.id, t.id, "logs");
+		rc = path_task_log(path, dd, r.id, t.id);
 	else /* before the first attempt there is no file: it reads empty */
 		rc = path_attempt_file(path, dd, r.id, t.id, t.attempts ? t.attempts : 1,
 				       files[n->sub]);

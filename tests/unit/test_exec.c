@@ -21,13 +21,16 @@ path(char *out, const char *name)
 	snprintf(out, 512, "%s/%s", dir, name);
 }
 
-static int
-open_out(const char *name)
+static struct lazy_file
+out_file(const char *name)
 {
+	struct lazy_file f;
 	char p[512];
 
 	path(p, name);
-	return open(p, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+	unlink(p);
+	lazy_file_set(&f, p);
+	return f;
 }
 
 static char *
@@ -48,9 +51,10 @@ run(char *const *argv, const char *stdin_path)
 {
 	struct exec_req req = {.argv = argv, .envp = environ, .cwd = dir, .stdin_path = stdin_path};
 	struct exec_proc p;
-	struct pump out = {.fd = -1, .file_fd = open_out("stdout")};
-	struct pump err = {.fd = -1, .file_fd = open_out("stderr")};
-	struct log_sink sink = {open_out("tasklog"), open_out("runlog"), "t1"};
+	struct pump out = {.fd = -1, .file = out_file("stdout")};
+	struct pump err = {.fd = -1, .file = out_file("stderr")};
+	struct lazy_file tlog = out_file("tasklog"), rlog = out_file("runlog");
+	struct log_sink sink = {&tlog, lazy_file_fd(&rlog), "t1"};
 	char why[256];
 	int code = -1000;
 
@@ -77,8 +81,8 @@ run(char *const *argv, const char *stdin_path)
 	pump_finish(&out, &sink);
 	pump_finish(&err, &sink);
 	exec_close(&p);
-	close(sink.task_fd);
-	close(sink.run_fd);
+	lazy_file_close(&tlog);
+	lazy_file_close(&rlog);
 	return code;
 }
 

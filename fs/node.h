@@ -11,6 +11,7 @@
 
 #define FUSE_USE_VERSION 312
 #include <fuse_lowlevel.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/stat.h>
 
@@ -67,7 +68,9 @@ struct fh {
 	struct buf data; /* rendered content, or what was written to submit */
 	int fd;		 /* passthrough file, -1 when none */
 	struct node node;
-	/* submit and prepare */
+	/* submit and prepare: reads, writes and flushes of one open file may
+	 * reach different worker threads (a dup'd descriptor, a fast reader) */
+	pthread_mutex_t mu;
 	char *reply;
 	size_t reply_off;
 	int submitted;

@@ -266,6 +266,7 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	fh->fd = -1;
 	fh->node = n;
+	pthread_mutex_init(&fh->mu, NULL);
 	if (o->open)
 		err = o->open(&n, fh);
 	else if (o->render)
@@ -303,17 +304,20 @@ op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file
 		submit_read(req, fh, size);
 		return;
 	}
-	if (fh->fd < 0) {
-		size_t len = fh->data.len;
-		if ((size_t)off >= len)
-			fuse_reply_buf(req, NULL, 0);
-		else
-			fuse_reply_buf(req, fh->data.p + off,
-				       len - (size_t)off < size ? len - (size_t)off : size);
+	if ((buf = malloc(size ? size : 1)) == NULL) {
+		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	if ((buf = malloc(size)) == NULL) {
-		fuse_reply_err(req, ENOMEM);
+	if (fh->fd < 0) {
+		/* Reply from a copy: once the reader has its bytes it may close,
+		 * and release (on another thread) frees fh while writev returns. */
+		size_t len = fh->data.len, n = 0;
+		if ((size_t)off < len)
+			n = len - (size_t)off < size ? len - (size_t)off : size;
+		if (n)
+			memcpy(buf, fh->data.p + off, n);
+		fuse_reply_buf(req, buf, n);
+		free(buf);
 		return;
 	}
 	n = pread(fh->fd, buf, size, off);
@@ -448,5 +452,6 @@ fh_free(struct fh *fh)
 		close(fh->fd);
 	buf_free(&fh->data);
 	free(fh->reply);
+	pthread_mutex_destroy(&fh->mu);
 	free(fh);
 }

@@ -38,22 +38,33 @@ do_submit(struct fh *fh)
 static int
 submit_write(const struct node *n, struct fh *fh, const char *data, size_t len)
 {
+	int err = 0;
+
 	(void)n;
+	pthread_mutex_lock(&fh->mu);
 	if (fh->submitted)
-		return EINVAL; /* one definition per open */
-	if (fh->data.len + len > DEFN_MAX_BYTES)
-		return EFBIG;
-	return buf_add(&fh->data, data, len) < 0 ? ENOMEM : 0;
+		err = EINVAL; /* one definition per open */
+	else if (fh->data.len + len > DEFN_MAX_BYTES)
+		err = EFBIG;
+	else if (buf_add(&fh->data, data, len) < 0)
+		err = ENOMEM;
+	pthread_mutex_unlock(&fh->mu);
+	return err;
 }
 
 /* close() (and every dup's close) flushes: submit what was written once. */
 static int
 submit_flush(const struct node *n, struct fh *fh)
 {
+	int err;
+
 	(void)n;
+	pthread_mutex_lock(&fh->mu);
 	if (!fh->submitted && fh->data.len > 0)
 		do_submit(fh);
-	return fh->submitted ? fh->rejected : 0;
+	err = fh->submitted ? fh->rejected : 0;
+	pthread_mutex_unlock(&fh->mu);
+	return err;
 }
 
 static int
@@ -67,10 +78,13 @@ submit_open(const struct node *n, struct fh *fh)
 void
 submit_read(fuse_req_t req, struct fh *fh, size_t size)
 {
+	char copy[RUN_ID_MAX + 4096];
 	size_t left;
 
+	pthread_mutex_lock(&fh->mu);
 	if (!fh->submitted) {
 		if (fh->data.len == 0) {
+			pthread_mutex_unlock(&fh->mu);
 			fuse_reply_buf(req, NULL, 0); /* nothing written, nothing to say */
 			return;
 		}
@@ -79,8 +93,15 @@ submit_read(fuse_req_t req, struct fh *fh, size_t size)
 	left = fh->reply ? strlen(fh->reply) - fh->reply_off : 0;
 	if (size > left)
 		size = left;
-	fuse_reply_buf(req, fh->reply ? fh->reply + fh->reply_off : NULL, size);
+	if (size > sizeof(copy))
+		size = sizeof(copy);
+	/* A copy, and the offset moved before the reply goes out: the reader's
+	 * next read, or its close freeing fh, may come on another thread. */
+	if (size)
+		memcpy(copy, fh->reply + fh->reply_off, size);
 	fh->reply_off += size;
+	pthread_mutex_unlock(&fh->mu);
+	fuse_reply_buf(req, copy, size);
 }
 
 const struct kind_ops submit_ops = {

@@ -3,8 +3,9 @@
  *
  * Opens FILE, reads it to the end and prints what it read, then poll()s the
  * same open file for POLLIN|POLLPRI for up to TIMEOUT_MS milliseconds (-1
- * waits for ever). On a wake-up it seeks back to 0 (or opens FILE again
- * when the file cannot seek), reads it to the end and prints it again.
+ * waits for ever). On a wake-up it seeks back to 0, reads the file to the
+ * end and prints it again. A file that cannot seek (a stream) is not read
+ * again from the start: one read() takes what is new and prints it.
  *
  * Exit status: 0 on a wake-up, 1 on timeout, 2 on error (usage, open, read,
  * poll, or a wake-up that reports POLLERR/POLLNVAL).
@@ -46,9 +47,10 @@ write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* Reads fd to end-of-file and copies it to stdout. */
-static int
-dump(int fd, const char *path)
+/* Copies one read()'s worth of fd to stdout: returns the bytes read (0 at
+ * end-of-file) or -1. */
+static ssize_t
+dump_once(int fd, const char *path)
 {
 	char buf[65536];
 	ssize_t n;
@@ -61,34 +63,23 @@ dump(int fd, const char *path)
 			fprintf(stderr, "%s: read %s: %s\n", prog, path, strerror(errno));
 			return -1;
 		}
-		if (n == 0)
-			return 0;
 		if (write_all(STDOUT_FILENO, buf, (size_t)n) < 0) {
 			fprintf(stderr, "%s: write: %s\n", prog, strerror(errno));
 			return -1;
 		}
+		return n;
 	}
 }
 
-/* Rewinds fd for a second read; a file that cannot seek is opened again. */
+/* Reads fd to end-of-file and copies it to stdout. */
 static int
-rewind_fd(int *fd, const char *path)
+dump(int fd, const char *path)
 {
-	int nfd;
+	ssize_t n;
 
-	if (lseek(*fd, 0, SEEK_SET) == 0)
-		return 0;
-	if (errno != ESPIPE) {
-		fprintf(stderr, "%s: seek %s: %s\n", prog, path, strerror(errno));
-		return -1;
-	}
-	if ((nfd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		fprintf(stderr, "%s: open %s: %s\n", prog, path, strerror(errno));
-		return -1;
-	}
-	close(*fd);
-	*fd = nfd;
-	return 0;
+	while ((n = dump_once(fd, path)) > 0)
+		;
+	return n < 0 ? -1 : 0;
 }
 
 static int
@@ -152,7 +143,15 @@ main(int argc, char **argv)
 			(unsigned)pfd.revents);
 		return 2;
 	}
-	if (rewind_fd(&fd, argv[1]) < 0 || dump(fd, argv[1]) < 0)
+	if (lseek(fd, 0, SEEK_SET) == 0)
+		rc = dump(fd, argv[1]);
+	else if (errno == ESPIPE)
+		rc = dump_once(fd, argv[1]);
+	else {
+		fprintf(stderr, "%s: seek %s: %s\n", prog, argv[1], strerror(errno));
+		rc = -1;
+	}
+	if (rc < 0)
 		return 2;
 	close(fd);
 	return 0;

@@ -72,7 +72,10 @@ ref_value(struct sched *s, struct srun *r, const struct defn_arg *a, struct buf 
 				goto nomem;
 			continue;
 		}
-		if (read_file(path, VALUE_MAX, &data, &len) < 0) {
+		/* A task that printed nothing has no stdout file: its value is "". */
+		if (read_file(path, VALUE_MAX, &data, &len) < 0 && errno == ENOENT)
+			continue;
+		if (data == NULL) {
 			snprintf(err, errsz, "argument %s: cannot read output %s of %s: %s",
 				 a->name, oname, p->rec.id, strerror(errno));
 			return -1;
@@ -300,6 +303,10 @@ end_attempt(struct sched *s, struct stask *t, int block, char *why, size_t whysz
 		}
 		usleep(1000);
 	}
+	/* A path handed on must name a file, even for a task that printed
+	 * nothing (output files are otherwise made on first write). */
+	if (t->run->stdout_by_path[t->run->plan.tr_step[t->rec.idx]])
+		lazy_file_fd(&t->out.file);
 	pump_finish(&t->out, &sink);
 	pump_finish(&t->err, &sink);
 	lazy_file_close(&t->tlog);

@@ -73,6 +73,10 @@ const char *backend_config_name(struct backend *b, int i);
 enum rerr backend_config_json(struct backend *b, const char *name, char **json);
 const char *backend_config_default(struct backend *b);
 
+/* Events of a run (state changes, in order) with seq > after. */
+int backend_events(struct backend *b, int64_t run_seq, int64_t after, int limit,
+		   struct event_rec *out);
+
 /* The change feed: fn sees every event recorded by this process, in order,
  * with internal locks held (it must only queue work, not call back). */
 void backend_set_feed(struct backend *b, store_feed_fn fn, void *arg);

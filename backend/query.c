@@ -1,5 +1,6 @@
 /* Answers to the filesystem's questions: snapshots, results, outputs and
  * configurations, all read from the store and the data directory. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,12 @@ enum rerr
 backend_definition(struct backend *b, int64_t run_seq, char **text)
 {
 	return store_run_definition(b->st, run_seq, text);
+}
+
+int
+backend_events(struct backend *b, int64_t run_seq, int64_t after, int limit, struct event_rec *out)
+{
+	return store_event_list(b->st, run_seq, after, limit, out);
 }
 
 void
@@ -118,11 +125,12 @@ compose(struct buf *out, const char *path, int by_path)
 
 	if (by_path)
 		return buf_printf(out, "%s\n", path) < 0 ? RF_NOMEM : RF_OK;
-	if (read_file(path, RESULT_MAX, &data, &len) < 0)
+	/* No file: the task printed nothing (files are made on first write). */
+	if (read_file(path, RESULT_MAX, &data, &len) < 0 && errno != ENOENT)
 		return RF_IO;
 	while (len > 0 && data[len - 1] == '\n')
 		len--;
-	if (buf_add(out, data, len) < 0 || buf_add(out, "\n", 1) < 0) {
+	if ((len && buf_add(out, data, len) < 0) || buf_add(out, "\n", 1) < 0) {
 		free(data);
 		return RF_NOMEM;
 	}

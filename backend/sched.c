@@ -117,6 +117,7 @@ run_free(struct srun *r)
 	for (int i = 0; i < r->ntasks; i++)
 		task_rec_free(&r->t[i].rec);
 	free(r->t);
+	free(r->stdout_by_path);
 	plan_free(&r->plan);
 	if (r->d)
 		defn_free(r->d);
@@ -208,17 +209,44 @@ sched_task_failed(struct sched *s, struct stask *t, const char *why)
 	} else {
 		t->rec.state = ST_FAILED;
 		set_message(&t->rec.message, why);
-		if (!r->failed) {
-			/* One failure fails the run at once; what runs may finish. */
-			r->failed = 1;
-			r->rec.state = ST_FAILED;
-			snprintf(msg, sizeof(msg), "task %s failed: %s", t->rec.id, why);
-			set_message(&r->rec.message, msg);
-			sched_run_update(s, r);
+	}
+	/* The task's change is recorded before the run's, so that events
+	 * read in cause-then-effect order. */
+	sched_task_update(s, t);
+	if (t->rec.state == ST_FAILED && !r->failed) {
+		/* One failure fails the run at once; what runs may finish. */
+		r->failed = 1;
+		r->rec.state = ST_FAILED;
+		snprintf(msg, sizeof(msg), "task %s failed: %s", t->rec.id, why);
+		set_message(&r->rec.message, msg);
+		sched_run_update(s, r);
+	}
+	maybe_finish_run(s, r);
+}
+
+/* Which steps' stdout someone receives as a path ({"path"} arguments and
+ * results): those stdout files must exist even when empty. */
+static char *
+stdout_by_path(const struct defn *d)
+{
+	char *v = calloc((size_t)d->nsteps + 1, 1);
+
+	for (int s = 0; v && s < d->nsteps; s++) {
+		for (int i = 0; i < d->steps[s].nargs; i++) {
+			const struct defn_arg *a = &d->steps[s].args[i];
+			if (a->kind == ARG_PATH &&
+			    strcmp(d->tasks[d->steps[a->step].task].outputs[a->output], "stdout") ==
+				0)
+				v[a->step] = 1;
 		}
 	}
-	sched_task_update(s, t);
-	maybe_finish_run(s, r);
+	for (int i = 0; v && i < d->nresults; i++) {
+		const struct defn_result *res = &d->results[i];
+		if (res->by_path &&
+		    strcmp(d->tasks[d->steps[res->step].task].outputs[res->output], "stdout") == 0)
+			v[res->step] = 1;
+	}
+	return v;
 }
 
 /* Builds the in-memory run from the store. A task run that has not
@@ -243,6 +271,8 @@ load_run(struct sched *s, int64_t seq)
 	if (plan_build(r->d, &r->plan) < 0 || r->plan.ntr != r->rec.ntasks)
 		goto fail;
 	r->ntasks = r->rec.ntasks;
+	if ((r->stdout_by_path = stdout_by_path(r->d)) == NULL)
+		goto fail;
 	r->t = calloc((size_t)r->ntasks + 1, sizeof(*r->t));
 	if (r->t == NULL)
 		goto fail;

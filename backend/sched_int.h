@@ -41,7 +41,8 @@ struct srun {
 	int failed;
 	int stopping; /* 0, VERB_STOP or VERB_KILL */
 	int64_t kill_at;
-	int log_fd; /* runs/<id>/logs */
+	int log_fd;	      /* runs/<id>/logs */
+	char *stdout_by_path; /* per step: its stdout is passed on by {"path"} */
 };
 
 struct cmd {

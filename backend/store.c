@@ -63,7 +63,8 @@ static const char schema[] =
 
 #define RUN_COLS                                                                                   \
 	"seq, id, name, config, state, prepared, owner, created, started, ended, updated, "        \
-	"message, ntasks"
+	"message, ntasks, "                                                                        \
+	"(SELECT ifnull(max(e.seq), 0) FROM events e WHERE e.run_seq = runs.seq)"
 #define TASK_COLS                                                                                  \
 	"run_seq, idx, id, step, task, state, has_exit, exit_code, attempts, max_attempts, "       \
 	"started, ended, updated, message, parents, command, inputs, outputs"
@@ -520,6 +521,9 @@ run_row(sqlite3_stmt *s, void *p)
 	r->ended = sqlite3_column_int64(s, 9);
 	r->updated = sqlite3_column_int64(s, 10);
 	r->ntasks = sqlite3_column_int(s, 12);
+	/* Every change records an event: the latest one's seq is a counter
+	 * that pollers compare (one index probe, events_run). */
+	r->last_event = sqlite3_column_int64(s, 13);
 	return (r->message = col_dup(s, 11)) ? 0 : -1;
 }
 

@@ -38,6 +38,7 @@ struct run_rec {
 	char *message;				  /* malloc'd, "" when none */
 	int ntasks;
 	int counts[ST_COUNT]; /* task runs per state */
+	int64_t last_event;   /* seq of its latest event: grows on every change */
 };
 
 struct task_rec {

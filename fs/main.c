@@ -12,6 +12,7 @@
 
 #include "fsops.h"
 #include "log.h"
+#include "watch.h"
 
 struct options {
 	char *data_dir;
@@ -143,6 +144,10 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	fs_backend = b;
+	if (watch_start(b) < 0) {
+		log_warnx("cannot start the notifier thread");
+		goto out;
+	}
 	log_info("mounted %s on %s (data %s)", o.config, fo.mountpoint, o.data_dir);
 	if (fo.singlethread) {
 		rc = fuse_session_loop(se);
@@ -159,8 +164,10 @@ main(int argc, char *argv[])
 	rc = rc != 0;
 	log_info("unmounting %s", fo.mountpoint);
 out:
-	if (b)
+	if (b) {
+		watch_stop(b);
 		backend_close(b);
+	}
 	if (loop)
 		fuse_loop_cfg_destroy(loop);
 	if (se) {

@@ -32,6 +32,8 @@ enum kind {
 	K_RUN_FILE, /* sub = which generated file */
 	K_RUN_LOGS,
 	K_CTL,
+	K_WAIT,
+	K_EVENTS,
 	K_RESULTS,
 	K_RESULT, /* sub = result index */
 	K_ARTIFACTS,
@@ -75,6 +77,11 @@ struct fh {
 	size_t reply_off;
 	int submitted;
 	int rejected;
+	/* watching (watch.c, wait.c) */
+	int polled;	/* a poll handle is registered */
+	int read_once;	/* a later read at offset 0 renders afresh */
+	int64_t seen;	/* the run's last event when last rendered */
+	int64_t cursor; /* events: the last event delivered */
 };
 
 /* What a directory adds for one entry; returns 1 when the reply is full. */
@@ -97,6 +104,8 @@ struct kind_ops {
 	int (*open)(const struct node *n, struct fh *fh);
 	int (*write)(const struct node *n, struct fh *fh, const char *data, size_t len);
 	int (*flush)(const struct node *n, struct fh *fh);
+	/* Streams answer reads themselves, now or later (wait, events). */
+	void (*read)(fuse_req_t req, struct fh *fh, size_t size);
 };
 
 extern struct backend *fs_backend;
@@ -105,7 +114,7 @@ extern const struct kind_ops *const kind_table[K_COUNT];
 /* Per-kind tables, one file each. */
 extern const struct kind_ops root_ops, runs_ops, configs_ops, config_ops, config_default_ops;
 extern const struct kind_ops submit_ops, prepare_ops;
-extern const struct kind_ops run_ops, run_file_ops, run_logs_ops, ctl_ops;
+extern const struct kind_ops run_ops, run_file_ops, run_logs_ops, ctl_ops, wait_ops, events_ops;
 extern const struct kind_ops results_ops, result_ops, artifacts_ops, artifact_dir_ops, artifact_ops;
 extern const struct kind_ops tasks_ops, task_ops, task_file_ops, task_log_ops, inputs_ops,
     input_ops, outputs_ops, output_ops;

@@ -8,12 +8,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "fsops.h"
 #include "log.h"
+#include "watch.h"
 #include "node.h"
 
 static uid_t owner_uid;
@@ -39,6 +41,20 @@ set_time(struct stat *st, int64_t ms)
 	st->st_mtim.tv_nsec = (ms % 1000) * 1000000;
 	st->st_ctim = st->st_mtim;
 	st->st_atim = st->st_mtim;
+}
+
+/* The run's change counter (its latest event), 0 for nodes of no run. */
+static int64_t
+run_changes(const struct node *n)
+{
+	struct run_rec r = {0};
+	int64_t v = 0;
+
+	if (n->run && node_run(n, &r) == 0) {
+		v = r.last_event;
+		run_rec_free(&r);
+	}
+	return v;
 }
 
 /* The attributes of a node; 0 or an errno value. */
@@ -285,8 +301,9 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fi->fh = (uintptr_t)fh;
 	fi->direct_io = 1;
 	fi->keep_cache = 0;
-	if (o->write)
-		fi->nonseekable = n.kind == K_SUBMIT || n.kind == K_PREPARE;
+	/* Streams ignore offsets; a seek on them would only mislead. */
+	fi->nonseekable = o->read != NULL;
+	fh->seen = run_changes(&n);
 	if (fuse_reply_open(req, fi) == -ENOENT)
 		fh_free(fh); /* interrupted: release will not come */
 }
@@ -300,8 +317,8 @@ op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file
 	ssize_t n;
 
 	(void)ino;
-	if (o->flush && (fh->node.kind == K_SUBMIT || fh->node.kind == K_PREPARE)) {
-		submit_read(req, fh, size);
+	if (o->read) {
+		o->read(req, fh, size);
 		return;
 	}
 	if ((buf = malloc(size ? size : 1)) == NULL) {
@@ -311,11 +328,25 @@ op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file
 	if (fh->fd < 0) {
 		/* Reply from a copy: once the reader has its bytes it may close,
 		 * and release (on another thread) frees fh while writev returns. */
-		size_t len = fh->data.len, n = 0;
+		size_t len, n = 0;
+		int64_t mtime;
+
+		pthread_mutex_lock(&fh->mu);
+		/* Reading from the start again (after a poll() wake-up, say)
+		 * reads the file as it is now. */
+		if (off == 0 && fh->read_once && o->render) {
+			int64_t seen = run_changes(&fh->node);
+			fh->data.len = 0;
+			if (o->render(&fh->node, &fh->data, &mtime) == 0)
+				fh->seen = seen;
+		}
+		fh->read_once = 1;
+		len = fh->data.len;
 		if ((size_t)off < len)
 			n = len - (size_t)off < size ? len - (size_t)off : size;
 		if (n)
 			memcpy(buf, fh->data.p + off, n);
+		pthread_mutex_unlock(&fh->mu);
 		fuse_reply_buf(req, buf, n);
 		free(buf);
 		return;
@@ -326,6 +357,35 @@ op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file
 	else
 		fuse_reply_buf(req, buf, (size_t)n);
 	free(buf);
+}
+
+/*
+ * poll(): a file of a run is readable again, sysfs style, once the run has
+ * changed since the file was opened or last read from its start; events is
+ * readable when it has a line or its end to give. The handle is kept
+ * before the check, so a change in between still wakes the poller.
+ */
+static void
+op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, struct fuse_pollhandle *ph)
+{
+	struct fh *fh = (struct fh *)(uintptr_t)fi->fh;
+	unsigned revents = POLLIN;
+
+	(void)ino;
+	if (fh->node.run == 0) {
+		fuse_pollhandle_destroy(ph);
+		fuse_reply_poll(req, POLLIN);
+		return;
+	}
+	if (ph)
+		watch_poll(fh, ph);
+	if (fh->node.kind == K_EVENTS)
+		revents = events_ready(fh) ? POLLIN : 0;
+	else if (run_changes(&fh->node) == fh->seen)
+		revents = 0;
+	else
+		revents = POLLIN | POLLPRI;
+	fuse_reply_poll(req, revents);
 }
 
 static void
@@ -358,6 +418,7 @@ static void
 op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
+	watch_forget((struct fh *)(uintptr_t)fi->fh);
 	fh_free((struct fh *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
@@ -424,6 +485,7 @@ static const struct fuse_lowlevel_ops ops = {
     .write = op_write,
     .flush = op_flush,
     .release = op_release,
+    .poll = op_poll,
     .mknod = op_mknod,
     .mkdir = op_mkdir,
     .unlink = op_unlink,

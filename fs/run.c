@@ -22,13 +22,13 @@ enum run_file {
 	RUNF_NFILES
 };
 
-static const char *const run_names[] = {"status",	   "status.json", "progress", "message",
-					"definition.json", "config",	  "logs",     "ctl",
-					"results",	   "artifacts",	  "tasks"};
-static const enum kind run_kinds[] = {K_RUN_FILE, K_RUN_FILE,  K_RUN_FILE, K_RUN_FILE,
-				      K_RUN_FILE, K_RUN_FILE,  K_RUN_LOGS, K_CTL,
+static const char *const run_names[] = {
+    "status", "status.json", "progress", "message", "definition.json", "config", "logs",
+    "ctl",    "wait",	     "events",	 "results", "artifacts",       "tasks"};
+static const enum kind run_kinds[] = {K_RUN_FILE, K_RUN_FILE,  K_RUN_FILE, K_RUN_FILE, K_RUN_FILE,
+				      K_RUN_FILE, K_RUN_LOGS,  K_CTL,	   K_WAIT,     K_EVENTS,
 				      K_RESULTS,  K_ARTIFACTS, K_TASKS};
-#define NRUN 11
+#define NRUN 13
 
 static int
 run_lookup(const struct node *dir, const char *name, struct node *child)

@@ -75,7 +75,7 @@ submit_open(const struct node *n, struct fh *fh)
 	return 0;
 }
 
-void
+static void
 submit_read(fuse_req_t req, struct fh *fh, size_t size)
 {
 	char copy[RUN_ID_MAX + 4096];
@@ -104,7 +104,13 @@ submit_read(fuse_req_t req, struct fh *fh, size_t size)
 	fuse_reply_buf(req, copy, size);
 }
 
-const struct kind_ops submit_ops = {
-    .mode = 0644, .open = submit_open, .write = submit_write, .flush = submit_flush};
-const struct kind_ops prepare_ops = {
-    .mode = 0644, .open = submit_open, .write = submit_write, .flush = submit_flush};
+const struct kind_ops submit_ops = {.mode = 0644,
+				    .open = submit_open,
+				    .write = submit_write,
+				    .flush = submit_flush,
+				    .read = submit_read};
+const struct kind_ops prepare_ops = {.mode = 0644,
+				     .open = submit_open,
+				     .write = submit_write,
+				     .flush = submit_flush,
+				     .read = submit_read};

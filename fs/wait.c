@@ -1,0 +1,176 @@
+/*
+ * runs/<id>/wait and runs/<id>/events: streams whose reads block until
+ * there is something to say. A read that must wait is parked (watch.c) and
+ * answered from the notifier thread, so a thousand blocked readers hold no
+ * worker thread.
+ *
+ *   wait    the final state word, once the run has completed; then EOF
+ *   events  "<iso8601> <task-id|-> <STATE>" per change, history first;
+ *           EOF once the run has ended and every line was read
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "watch.h"
+
+/* Replies with the unread part of fh->data (a copy: fh may be freed by a
+ * close on another thread once the reader has its bytes). fh->mu held. */
+static void
+reply_pending(fuse_req_t req, struct fh *fh, size_t size)
+{
+	size_t left = fh->data.len - fh->reply_off;
+	char *copy;
+
+	if (size > left)
+		size = left;
+	if ((copy = malloc(size ? size : 1)) == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (size)
+		memcpy(copy, fh->data.p + fh->reply_off, size);
+	fh->reply_off += size;
+	if (fh->reply_off == fh->data.len) {
+		fh->data.len = 0;
+		fh->reply_off = 0;
+	}
+	pthread_mutex_unlock(&fh->mu);
+	fuse_reply_buf(req, copy, size);
+	free(copy);
+	pthread_mutex_lock(&fh->mu);
+}
+
+static int
+wait_serve(fuse_req_t req, struct fh *fh, size_t size)
+{
+	struct run_rec r = {0};
+	int done = 0;
+
+	pthread_mutex_lock(&fh->mu);
+	if (!fh->submitted) { /* "submitted": the answer is known */
+		if (node_run(&fh->node, &r) != 0) {
+			pthread_mutex_unlock(&fh->mu);
+			fuse_reply_err(req, ENOENT);
+			return 1;
+		}
+		if (state_completed(r.state) &&
+		    buf_printf(&fh->data, "%s\n", state_name(r.state)) == 0)
+			fh->submitted = 1;
+		run_rec_free(&r);
+	}
+	if (fh->submitted) {
+		if (fh->data.len == 0) { /* all of it was read: end of file */
+			pthread_mutex_unlock(&fh->mu);
+			fuse_reply_buf(req, NULL, 0);
+			return 1;
+		}
+		reply_pending(req, fh, size);
+		done = 1;
+	}
+	pthread_mutex_unlock(&fh->mu);
+	return done;
+}
+
+static void
+wait_read(fuse_req_t req, struct fh *fh, size_t size)
+{
+	if (!wait_serve(req, fh, size))
+		watch_park(fh->node.run, req, fh, size, wait_serve);
+}
+
+static int
+stream_open(const struct node *n, struct fh *fh)
+{
+	(void)n;
+	(void)fh;
+	return 0;
+}
+
+const struct kind_ops wait_ops = {.mode = 0444, .open = stream_open, .read = wait_read};
+
+/* Appends the lines of the run's events after fh->cursor; returns how
+ * many (0 when none are new). fh->mu held. */
+static int
+fetch_events(struct fh *fh)
+{
+	struct event_rec ev[256];
+	int n = backend_events(fs_backend, fh->node.run, fh->cursor, 256, ev);
+
+	for (int i = 0; i < n; i++) {
+		char when[40], id[TASK_ID_MAX] = "-";
+		struct task_rec t = {0};
+
+		if (ev[i].task_idx >= 0 &&
+		    backend_task(fs_backend, ev[i].run_seq, ev[i].task_idx, &t) == RF_OK) {
+			snprintf(id, sizeof(id), "%s", t.id);
+			task_rec_free(&t);
+		}
+		iso8601(ev[i].time, when, sizeof(when));
+		if (buf_printf(&fh->data, "%s %s %s\n", when, id, state_name(ev[i].state)) < 0)
+			return i;
+		fh->cursor = ev[i].seq;
+	}
+	return n < 0 ? 0 : n;
+}
+
+static int
+events_serve(fuse_req_t req, struct fh *fh, size_t size)
+{
+	struct run_rec r = {0};
+	int ended, done = 1;
+
+	pthread_mutex_lock(&fh->mu);
+	if (fh->data.len > fh->reply_off) {
+		reply_pending(req, fh, size);
+		goto out;
+	}
+	/* The run first, then its events: when it has ended, its last event
+	 * is already recorded, so no new line means the end. */
+	if (node_run(&fh->node, &r) != 0) {
+		pthread_mutex_unlock(&fh->mu);
+		fuse_reply_err(req, ENOENT);
+		return 1;
+	}
+	ended = state_completed(r.state) && r.ended != 0;
+	run_rec_free(&r);
+	if (fetch_events(fh) > 0)
+		reply_pending(req, fh, size);
+	else if (ended) {
+		pthread_mutex_unlock(&fh->mu);
+		fuse_reply_buf(req, NULL, 0);
+		return 1;
+	} else
+		done = 0;
+out:
+	pthread_mutex_unlock(&fh->mu);
+	return done;
+}
+
+int
+events_ready(struct fh *fh)
+{
+	struct run_rec r = {0};
+	int ready;
+
+	pthread_mutex_lock(&fh->mu);
+	ready = fh->data.len > fh->reply_off;
+	if (!ready && node_run(&fh->node, &r) == 0) {
+		ready = state_completed(r.state) && r.ended != 0;
+		run_rec_free(&r);
+	}
+	if (!ready)
+		ready = fetch_events(fh) > 0;
+	pthread_mutex_unlock(&fh->mu);
+	return ready;
+}
+
+static void
+events_read(fuse_req_t req, struct fh *fh, size_t size)
+{
+	if (!events_serve(req, fh, size))
+		watch_park(fh->node.run, req, fh, size, events_serve);
+}
+
+const struct kind_ops events_ops = {.mode = 0444, .open = stream_open, .read = events_read};

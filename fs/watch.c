@@ -1,0 +1,281 @@
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "log.h"
+#include "watch.h"
+
+struct parked {
+	struct parked *next;
+	int64_t run;
+	fuse_req_t req;
+	struct fh *fh;
+	size_t size;
+	serve_fn serve;
+};
+
+struct poller {
+	struct poller *next;
+	int64_t run;
+	struct fh *fh;
+	struct fuse_pollhandle *ph;
+};
+
+struct change {
+	struct change *next;
+	int64_t run;
+};
+
+/* Lock order: mu, then the backend's store (serve reads the store). The
+ * feed takes only qmu, under the store's lock. */
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static struct parked *parked;
+static struct poller *pollers;
+static int nparked;
+
+static pthread_mutex_t qmu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t qcond = PTHREAD_COND_INITIALIZER;
+static struct change *queue, **queue_tail = &queue;
+static int stopping;
+static pthread_t notifier;
+static int started;
+
+/* Called by the backend for every recorded change, store locked. */
+static void
+feed(const struct event_rec *ev, void *arg)
+{
+	struct change *c = malloc(sizeof(*c));
+
+	(void)arg;
+	if (c == NULL) {
+		log_warnx("watch: out of memory; a change is not announced");
+		return;
+	}
+	c->run = ev->run_seq;
+	c->next = NULL;
+	pthread_mutex_lock(&qmu);
+	*queue_tail = c;
+	queue_tail = &c->next;
+	pthread_cond_signal(&qcond);
+	pthread_mutex_unlock(&qmu);
+}
+
+/* Answers what can be answered for one run; mu held. */
+static void
+changed(int64_t run)
+{
+	for (struct parked **pp = &parked; *pp;) {
+		struct parked *p = *pp;
+		if (p->run == run && p->serve(p->req, p->fh, p->size)) {
+			*pp = p->next;
+			nparked--;
+			free(p);
+		} else {
+			pp = &p->next;
+		}
+	}
+	for (struct poller **pp = &pollers; *pp;) {
+		struct poller *p = *pp;
+		if (p->run != run) {
+			pp = &p->next;
+			continue;
+		}
+		/* One notification per handle: the kernel polls again, with a
+		 * new handle, if the reader is still waiting. */
+		fuse_lowlevel_notify_poll(p->ph);
+		fuse_pollhandle_destroy(p->ph);
+		p->fh->polled = 0;
+		*pp = p->next;
+		free(p);
+	}
+}
+
+static void *
+notify_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&qmu);
+	for (;;) {
+		struct change *c;
+
+		while (queue == NULL && !stopping)
+			pthread_cond_wait(&qcond, &qmu);
+		if (queue == NULL && stopping)
+			break;
+		c = queue;
+		queue = NULL;
+		queue_tail = &queue;
+		pthread_mutex_unlock(&qmu);
+		pthread_mutex_lock(&mu);
+		/* A burst of changes to one run is answered once. */
+		for (struct change *x = c; x; x = x->next) {
+			int seen = 0;
+			for (struct change *y = c; y != x && !seen; y = y->next)
+				seen = y->run == x->run;
+			if (!seen)
+				changed(x->run);
+		}
+		pthread_mutex_unlock(&mu);
+		while (c) {
+			struct change *next = c->next;
+			free(c);
+			c = next;
+		}
+		pthread_mutex_lock(&qmu);
+	}
+	pthread_mutex_unlock(&qmu);
+	return NULL;
+}
+
+int
+watch_start(struct backend *b)
+{
+	if (pthread_create(&notifier, NULL, notify_main, NULL) != 0)
+		return -1;
+	started = 1;
+	backend_set_feed(b, feed, NULL);
+	return 0;
+}
+
+void
+watch_stop(struct backend *b)
+{
+	if (!started)
+		return;
+	backend_set_feed(b, NULL, NULL);
+	pthread_mutex_lock(&qmu);
+	stopping = 1;
+	pthread_cond_signal(&qcond);
+	pthread_mutex_unlock(&qmu);
+	pthread_join(notifier, NULL);
+	pthread_mutex_lock(&mu);
+	while (parked) {
+		struct parked *p = parked;
+		parked = p->next;
+		fuse_reply_err(p->req, EIO);
+		free(p);
+	}
+	while (pollers) {
+		struct poller *p = pollers;
+		pollers = p->next;
+		fuse_pollhandle_destroy(p->ph);
+		free(p);
+	}
+	nparked = 0;
+	pthread_mutex_unlock(&mu);
+	while (queue) {
+		struct change *c = queue;
+		queue = c->next;
+		free(c);
+	}
+}
+
+/* Ctrl-C on a blocked reader: forget its request, answer EINTR. The
+ * request is matched by pointer only; a parked entry is never touched
+ * once another thread has answered and freed it. */
+static void
+interrupted(fuse_req_t req, void *data)
+{
+	struct parked *found = NULL;
+
+	(void)data;
+	pthread_mutex_lock(&mu);
+	for (struct parked **pp = &parked; *pp; pp = &(*pp)->next) {
+		if ((*pp)->req == req) {
+			found = *pp;
+			*pp = found->next;
+			nparked--;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&mu);
+	if (found) {
+		fuse_reply_err(req, EINTR);
+		free(found);
+	}
+}
+
+void
+watch_park(int64_t run, fuse_req_t req, struct fh *fh, size_t size, serve_fn serve)
+{
+	struct parked *p = calloc(1, sizeof(*p));
+
+	if (p == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	*p = (struct parked){NULL, run, req, fh, size, serve};
+	/* Registered first: an interrupt that comes before we hold mu marks
+	 * the request, and we see the mark below. */
+	fuse_req_interrupt_func(req, interrupted, NULL);
+	pthread_mutex_lock(&mu);
+	if (fuse_req_interrupted(req)) {
+		pthread_mutex_unlock(&mu);
+		free(p);
+		fuse_reply_err(req, EINTR);
+		return;
+	}
+	/* Serve once more under mu: a change between the caller's look and
+	 * now has already passed the notifier. */
+	if (serve(req, fh, size)) {
+		pthread_mutex_unlock(&mu);
+		free(p);
+		return;
+	}
+	p->next = parked;
+	parked = p;
+	nparked++;
+	pthread_mutex_unlock(&mu);
+}
+
+void
+watch_poll(struct fh *fh, struct fuse_pollhandle *ph)
+{
+	struct poller *p;
+
+	pthread_mutex_lock(&mu);
+	for (p = pollers; p && p->fh != fh; p = p->next)
+		;
+	if (p == NULL && (p = calloc(1, sizeof(*p))) != NULL) {
+		p->fh = fh;
+		p->run = fh->node.run;
+		p->next = pollers;
+		pollers = p;
+	} else if (p) {
+		fuse_pollhandle_destroy(p->ph);
+	}
+	if (p) {
+		p->ph = ph;
+		fh->polled = 1;
+	} else {
+		fuse_pollhandle_destroy(ph);
+	}
+	pthread_mutex_unlock(&mu);
+}
+
+void
+watch_forget(struct fh *fh)
+{
+	pthread_mutex_lock(&mu);
+	for (struct poller **pp = &pollers; *pp; pp = &(*pp)->next) {
+		if ((*pp)->fh == fh) {
+			struct poller *p = *pp;
+			*pp = p->next;
+			fuse_pollhandle_destroy(p->ph);
+			free(p);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&mu);
+}
+
+int
+watch_parked(void)
+{
+	int n;
+
+	pthread_mutex_lock(&mu);
+	n = nparked;
+	pthread_mutex_unlock(&mu);
+	return n;
+}

@@ -44,6 +44,8 @@ const char *backend_verbs(const struct run_rec *r);
 /* Snapshots (free the records with run_rec_free / task_rec_free). */
 enum rerr backend_run(struct backend *b, const char *run_id, struct run_rec *out);
 enum rerr backend_run_seq(struct backend *b, int64_t seq, struct run_rec *out);
+/* Without counts[]: cheap whatever the run's size. */
+enum rerr backend_run_brief(struct backend *b, int64_t seq, struct run_rec *out);
 int backend_runs(struct backend *b, int64_t after, int limit, struct run_rec *out);
 enum rerr backend_task(struct backend *b, int64_t run_seq, int idx, struct task_rec *out);
 enum rerr backend_task_find(struct backend *b, int64_t run_seq, const char *id,

@@ -28,6 +28,12 @@ backend_run_seq(struct backend *b, int64_t seq, struct run_rec *out)
 	return store_run_get_seq(b->st, seq, out);
 }
 
+enum rerr
+backend_run_brief(struct backend *b, int64_t seq, struct run_rec *out)
+{
+	return store_run_brief(b->st, seq, out);
+}
+
 int
 backend_runs(struct backend *b, int64_t after, int limit, struct run_rec *out)
 {

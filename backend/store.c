@@ -697,6 +697,14 @@ store_run_get(struct store *st, const char *id, struct run_rec *out)
 }
 
 enum rerr
+store_run_brief(struct store *st, int64_t seq, struct run_rec *out)
+{
+	struct rows r = {run_row, run_free, sizeof(*out), 1, (char *)out, 0};
+
+	return one(query(st, S_RUN_BY_SEQ, &r, "I", seq), &r);
+}
+
+enum rerr
 store_run_get_seq(struct store *st, int64_t seq, struct run_rec *out)
 {
 	struct rows r = {run_row, run_free, sizeof(*out), 1, (char *)out, 1};

@@ -99,6 +99,9 @@ enum rerr store_run_create(struct store *st, struct run_rec *run, struct task_re
 /* Lookups fill the record; free with run_rec_free/task_rec_free. */
 enum rerr store_run_get(struct store *st, const char *id, struct run_rec *out);
 enum rerr store_run_get_seq(struct store *st, int64_t seq, struct run_rec *out);
+/* The same without counts[] (they cost a pass over the run's task runs):
+ * for the many callers that want a state, a name or the change counter. */
+enum rerr store_run_brief(struct store *st, int64_t seq, struct run_rec *out);
 enum rerr store_run_definition(struct store *st, int64_t seq, char **text);
 /* Runs in creation order, seq > after, at most limit; returns the count
  * (or -1). Pass the last seq back as after for the next page.

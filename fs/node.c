@@ -67,6 +67,12 @@ node_run(const struct node *n, struct run_rec *r)
 }
 
 int
+node_run_brief(const struct node *n, struct run_rec *r)
+{
+	return rerr_errno(backend_run_brief(fs_backend, n->run, r));
+}
+
+int
 node_task(const struct node *n, struct task_rec *t)
 {
 	return rerr_errno(backend_task(fs_backend, n->run, n->task, t));

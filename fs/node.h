@@ -124,6 +124,8 @@ int rerr_errno(enum rerr e);
 
 /* Shared helpers (node.c). */
 int node_run(const struct node *n, struct run_rec *r);
+/* Without task counts: for a state, an id or the change counter. */
+int node_run_brief(const struct node *n, struct run_rec *r);
 int node_task(const struct node *n, struct task_rec *t);
 /* Looks a name up in a fixed list of names; returns its index or -1. */
 int name_index(const char *const *names, int count, const char *name);

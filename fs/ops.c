@@ -50,7 +50,7 @@ run_changes(const struct node *n)
 	struct run_rec r = {0};
 	int64_t v = 0;
 
-	if (n->run && node_run(n, &r) == 0) {
+	if (n->run && node_run_brief(n, &r) == 0) {
 		v = r.last_event;
 		run_rec_free(&r);
 	}
@@ -75,7 +75,7 @@ node_stat(const struct node *n, struct stat *st)
 		st->st_nlink = 2;
 		if (n->run) {
 			struct run_rec r = {0};
-			if ((err = node_run(n, &r)) != 0)
+			if ((err = node_run_brief(n, &r)) != 0)
 				return err;
 			mtime = run_mtime(&r);
 			run_rec_free(&r);

@@ -112,7 +112,10 @@ run_file_render(const struct node *n, struct buf *out, int64_t *mtime)
 	char *def = NULL;
 	int err, rc = 0, done;
 
-	if ((err = node_run(n, &r)) != 0)
+	/* Only progress and status.json count task runs. */
+	err = n->sub == RUNF_PROGRESS || n->sub == RUNF_STATUS_JSON ? node_run(n, &r)
+								    : node_run_brief(n, &r);
+	if (err)
 		return err;
 	*mtime = run_mtime(&r);
 	done = 0;
@@ -157,7 +160,7 @@ run_logs_path(const struct node *n, char *path, int64_t *mtime)
 	struct run_rec r = {0};
 	int err;
 
-	if ((err = node_run(n, &r)) != 0)
+	if ((err = node_run_brief(n, &r)) != 0)
 		return err;
 	*mtime = run_mtime(&r);
 	err = path_run_file(path, backend_datadir(fs_backend), r.id, "logs") < 0 ? ENAMETOOLONG : 0;
@@ -202,7 +205,7 @@ ctl_write(const struct node *n, struct fh *fh, const char *data, size_t len)
 	}
 	memcpy(verb, data + i, j - i);
 	verb[j - i] = '\0';
-	if ((rc = node_run(n, &r)) != 0)
+	if ((rc = node_run_brief(n, &r)) != 0)
 		return rc;
 	rc = rerr_errno(backend_control(fs_backend, r.id, verb, &err));
 	if (rc)

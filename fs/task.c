@@ -162,7 +162,7 @@ task_log_path(const struct node *n, char *path, int64_t *mtime)
 	struct task_rec t = {0};
 	int err, rc;
 
-	if ((err = node_run(n, &r)) != 0)
+	if ((err = node_run_brief(n, &r)) != 0)
 		return err;
 	if ((err = node_task(n, &t)) != 0) {
 		run_rec_free(&r);
@@ -337,7 +337,7 @@ output_path(const struct node *n, char *path, int64_t *mtime)
 	char name[TASK_ID_MAX];
 	int err;
 
-	if ((err = node_run(n, &r)) != 0)
+	if ((err = node_run_brief(n, &r)) != 0)
 		return err;
 	if ((err = node_task(n, &t)) == 0) {
 		*mtime = t.updated;

@@ -50,7 +50,7 @@ wait_serve(fuse_req_t req, struct fh *fh, size_t size)
 
 	pthread_mutex_lock(&fh->mu);
 	if (!fh->submitted) { /* "submitted": the answer is known */
-		if (node_run(&fh->node, &r) != 0) {
+		if (node_run_brief(&fh->node, &r) != 0) {
 			pthread_mutex_unlock(&fh->mu);
 			fuse_reply_err(req, ENOENT);
 			return 1;
@@ -128,7 +128,7 @@ events_serve(fuse_req_t req, struct fh *fh, size_t size)
 	}
 	/* The run first, then its events: when it has ended, its last event
 	 * is already recorded, so no new line means the end. */
-	if (node_run(&fh->node, &r) != 0) {
+	if (node_run_brief(&fh->node, &r) != 0) {
 		pthread_mutex_unlock(&fh->mu);
 		fuse_reply_err(req, ENOENT);
 		return 1;
@@ -156,7 +156,7 @@ events_ready(struct fh *fh)
 
 	pthread_mutex_lock(&fh->mu);
 	ready = fh->data.len > fh->reply_off;
-	if (!ready && node_run(&fh->node, &r) == 0) {
+	if (!ready && node_run_brief(&fh->node, &r) == 0) {
 		ready = state_completed(r.state) && r.ended != 0;
 		run_rec_free(&r);
 	}

@@ -7,8 +7,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 build_release() {
 	cmake -S "$ROOT" -B "$ROOT/build-release" -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build "$ROOT/build-release" -j"$(nproc)" --target runfs >/dev/null
+	cmake --build "$ROOT/build-release" -j"$(nproc)" --target runfs wakelat >/dev/null
 	RUNFS=$ROOT/build-release/runfs
+	WAKELAT=$ROOT/build-release/wakelat
 }
 
 WORK=
@@ -95,20 +96,13 @@ submit() {
 		exec {fd}>&-' submit "$M/submit" "$1"
 }
 
-# wait_completed RUN SECONDS: polls status until the run completes; prints
-# the state. (A blocking M/runs/RUN/wait comes in a later change.)
+# wait_completed RUN SECONDS: blocks on M/runs/RUN/wait until the run
+# completes; prints the state.
 wait_completed() {
-	local st i
-	for ((i = 0; i < $2 * 100; i++)); do
-		st=$(timeout 10 cat "$M/runs/$1/status")
-		case $st in
-		SUCCEEDED | FAILED | TERMINATED | KILLED)
-			echo "$st"
-			return 0
-			;;
-		esac
-		sleep 0.01
-	done
-	echo "run $1 did not complete within $2 s (still $st)" >&2
-	return 1
+	local st
+	if ! st=$(timeout "$2" cat "$M/runs/$1/wait"); then
+		echo "run $1 did not complete within $2 s" >&2
+		return 1
+	fi
+	echo "$st"
 }

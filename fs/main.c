@@ -144,7 +144,7 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	fs_backend = b;
-	if (watch_start(b) < 0) {
+	if (watch_start(b, fo.mountpoint) < 0) {
 		log_warnx("cannot start the notifier thread");
 		goto out;
 	}

@@ -1,4 +1,9 @@
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -24,6 +29,7 @@ struct poller {
 struct change {
 	struct change *next;
 	int64_t run;
+	int run_state; /* the run itself changed state (not one of its tasks) */
 };
 
 /* Lock order: mu, then the backend's store (serve reads the store). The
@@ -39,6 +45,29 @@ static struct change *queue, **queue_tail = &queue;
 static int stopping;
 static pthread_t notifier;
 static int started;
+static struct backend *backend;
+static char *mnt;
+
+/*
+ * inotify, best effort: changes made inside a FUSE daemon raise no inotify
+ * event, but a setattr through the mount does (the kernel's VFS reports it
+ * as IN_ATTRIB). So, from this thread, which no request handler waits on,
+ * each change of a run's state touches its status file through the mount.
+ * Only run states: a task's change would cost a round trip per task.
+ */
+static void
+touch_status(int64_t run)
+{
+	struct run_rec r = {0};
+	char path[PATH_MAX_];
+
+	if (mnt == NULL || backend_run_brief(backend, run, &r) != RF_OK)
+		return;
+	if ((size_t)snprintf(path, sizeof(path), "%s/runs/%s/status", mnt, r.id) < sizeof(path) &&
+	    utimensat(AT_FDCWD, path, NULL, 0) < 0 && errno != ENOENT && errno != ENOTCONN)
+		log_debug("touch %s: %s", path, strerror(errno));
+	run_rec_free(&r);
+}
 
 /* Called by the backend for every recorded change, store locked. */
 static void
@@ -52,6 +81,7 @@ feed(const struct event_rec *ev, void *arg)
 		return;
 	}
 	c->run = ev->run_seq;
+	c->run_state = ev->task_idx < 0;
 	c->next = NULL;
 	pthread_mutex_lock(&qmu);
 	*queue_tail = c;
@@ -116,6 +146,13 @@ notify_main(void *arg)
 				changed(x->run);
 		}
 		pthread_mutex_unlock(&mu);
+		for (struct change *x = c; x; x = x->next) {
+			int seen = 0;
+			for (struct change *y = c; y != x && !seen; y = y->next)
+				seen = y->run == x->run && y->run_state;
+			if (x->run_state && !seen)
+				touch_status(x->run);
+		}
 		while (c) {
 			struct change *next = c->next;
 			free(c);
@@ -128,8 +165,11 @@ notify_main(void *arg)
 }
 
 int
-watch_start(struct backend *b)
+watch_start(struct backend *b, const char *mountpoint)
 {
+	backend = b;
+	if ((mnt = realpath(mountpoint, NULL)) == NULL)
+		log_warn("realpath %s: inotify events are off", mountpoint);
 	if (pthread_create(&notifier, NULL, notify_main, NULL) != 0)
 		return -1;
 	started = 1;
@@ -168,6 +208,8 @@ watch_stop(struct backend *b)
 		queue = c->next;
 		free(c);
 	}
+	free(mnt);
+	mnt = NULL;
 }
 
 /* Ctrl-C on a blocked reader: forget its request, answer EINTR. The

@@ -16,7 +16,8 @@
 /* Tries to answer a parked read: returns 1 when it replied to req. */
 typedef int (*serve_fn)(fuse_req_t req, struct fh *fh, size_t size);
 
-int watch_start(struct backend *b);
+/* mountpoint: where the notifier touches status files for inotify. */
+int watch_start(struct backend *b, const char *mountpoint);
 /* Answers what is still parked (EIO) and stops the notifier. */
 void watch_stop(struct backend *b);
 /* Parks req unless serve can answer it now, or it was interrupted. */

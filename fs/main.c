@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "fsops.h"
 #include "log.h"
 #include "watch.h"
@@ -103,6 +104,8 @@ main(int argc, char *argv[])
 	char *err = NULL;
 	int rc = 1, mounted = 0;
 
+	if (argc > 1 && strcmp(argv[1], "watch") == 0)
+		return cli_watch(argc - 1, argv + 1);
 	if (fuse_opt_parse(&args, &o, option_spec, opt_proc) < 0)
 		goto usage;
 	if (o.help) {
@@ -121,6 +124,9 @@ main(int argc, char *argv[])
 		goto usage;
 	}
 	if (o.allow_other && fuse_opt_add_arg(&args, "-odefault_permissions") < 0)
+		goto out;
+	/* "fuse.runfs" in mountinfo: how runfs watch finds a run by its id. */
+	if (fuse_opt_add_arg(&args, "-ofsname=runfs,subtype=runfs") < 0)
 		goto out;
 	if (fuse_parse_cmdline(&args, &fo) != 0 || fo.mountpoint == NULL) {
 		fprintf(stderr, "runfs: missing MOUNTPOINT\n");

@@ -77,7 +77,7 @@ static void
 wait_read(fuse_req_t req, struct fh *fh, size_t size)
 {
 	if (!wait_serve(req, fh, size))
-		watch_park(fh->node.run, req, fh, size, wait_serve);
+		watch_park(fh->node.run, req, fh, size, wait_serve, 1);
 }
 
 static int
@@ -170,7 +170,7 @@ static void
 events_read(fuse_req_t req, struct fh *fh, size_t size)
 {
 	if (!events_serve(req, fh, size))
-		watch_park(fh->node.run, req, fh, size, events_serve);
+		watch_park(fh->node.run, req, fh, size, events_serve, 0);
 }
 
 const struct kind_ops events_ops = {.mode = 0444, .open = stream_open, .read = events_read};

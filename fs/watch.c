@@ -17,6 +17,7 @@ struct parked {
 	struct fh *fh;
 	size_t size;
 	serve_fn serve;
+	int run_state_only;
 };
 
 struct poller {
@@ -92,11 +93,13 @@ feed(const struct event_rec *ev, void *arg)
 
 /* Answers what can be answered for one run; mu held. */
 static void
-changed(int64_t run)
+changed(int64_t run, int run_state)
 {
 	for (struct parked **pp = &parked; *pp;) {
 		struct parked *p = *pp;
-		if (p->run == run && p->serve(p->req, p->fh, p->size)) {
+		/* 200 wait readers need not look at each of 20,000 task changes. */
+		if (p->run == run && (run_state || !p->run_state_only) &&
+		    p->serve(p->req, p->fh, p->size)) {
 			*pp = p->next;
 			nparked--;
 			free(p);
@@ -139,11 +142,13 @@ notify_main(void *arg)
 		pthread_mutex_lock(&mu);
 		/* A burst of changes to one run is answered once. */
 		for (struct change *x = c; x; x = x->next) {
-			int seen = 0;
-			for (struct change *y = c; y != x && !seen; y = y->next)
-				seen = y->run == x->run;
-			if (!seen)
-				changed(x->run);
+			int first = 1, run_state = 0;
+			for (struct change *y = c; y != x && first; y = y->next)
+				first = y->run != x->run;
+			for (struct change *y = x; first && y; y = y->next)
+				run_state |= y->run == x->run && y->run_state;
+			if (first)
+				changed(x->run, run_state);
 		}
 		pthread_mutex_unlock(&mu);
 		for (struct change *x = c; x; x = x->next) {
@@ -189,6 +194,8 @@ watch_stop(struct backend *b)
 	pthread_mutex_unlock(&qmu);
 	pthread_join(notifier, NULL);
 	pthread_mutex_lock(&mu);
+	if (nparked)
+		log_info("answering %d blocked reads: the mount is going away", nparked);
 	while (parked) {
 		struct parked *p = parked;
 		parked = p->next;
@@ -238,7 +245,8 @@ interrupted(fuse_req_t req, void *data)
 }
 
 void
-watch_park(int64_t run, fuse_req_t req, struct fh *fh, size_t size, serve_fn serve)
+watch_park(int64_t run, fuse_req_t req, struct fh *fh, size_t size, serve_fn serve,
+	   int run_state_only)
 {
 	struct parked *p = calloc(1, sizeof(*p));
 
@@ -246,7 +254,7 @@ watch_park(int64_t run, fuse_req_t req, struct fh *fh, size_t size, serve_fn ser
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	*p = (struct parked){NULL, run, req, fh, size, serve};
+	*p = (struct parked){NULL, run, req, fh, size, serve, run_state_only};
 	/* Registered first: an interrupt that comes before we hold mu marks
 	 * the request, and we see the mark below. */
 	fuse_req_interrupt_func(req, interrupted, NULL);

@@ -20,8 +20,10 @@ typedef int (*serve_fn)(fuse_req_t req, struct fh *fh, size_t size);
 int watch_start(struct backend *b, const char *mountpoint);
 /* Answers what is still parked (EIO) and stops the notifier. */
 void watch_stop(struct backend *b);
-/* Parks req unless serve can answer it now, or it was interrupted. */
-void watch_park(int64_t run, fuse_req_t req, struct fh *fh, size_t size, serve_fn serve);
+/* Parks req unless serve can answer it now, or it was interrupted.
+ * run_state_only: only a change of the run's own state can answer it. */
+void watch_park(int64_t run, fuse_req_t req, struct fh *fh, size_t size, serve_fn serve,
+		int run_state_only);
 /* Keeps ph (replacing fh's previous one) until the run changes. */
 void watch_poll(struct fh *fh, struct fuse_pollhandle *ph);
 /* The open file is going away: drop its poll handle. */

@@ -57,3 +57,8 @@ done
 # On a completed run a read returns at once, and reads as a plain file.
 assert_eq SUCCEEDED "$(timeout 2 cat "$R/wait")" "wait on a completed run"
 assert_eq 10 "$(timeout 2 cat "$R/wait" | wc -c)" "wait's bytes"
+
+# The interrupted request was forgotten: nothing is left blocked when the
+# mount goes away (the daemon says how many it had to answer then).
+stop_runfs
+assert_not_contains "$(cat "$RUNFS_LOG")" "blocked reads" "the daemon's log at unmount"

@@ -21,19 +21,6 @@
 #include "runtime.h"
 #include "util.h"
 
-char *
-errf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
-
 /* "ray" is the seed system's name for the local runtime. */
 static const char *
 config_canonical(const char *name)

@@ -22,8 +22,6 @@ struct backend {
 	struct plan cache_plan;
 };
 
-/* A malloc'd message for *err (NULL when out of memory). */
-char *errf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The runtime executing runs of this configuration in this process. */
 struct runtime *runtime_for(struct backend *b, const char *config);
 

@@ -243,3 +243,16 @@ remove_tree(const char *path)
 		return -1;
 	return 0;
 }
+
+char *
+errf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}

@@ -22,6 +22,9 @@ void buf_free(struct buf *b);
 /* Hands the string to the caller (never NULL on success; "" when empty). */
 char *buf_steal(struct buf *b);
 
+/* A malloc'd message for an *err out-parameter (NULL when out of memory). */
+char *errf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Milliseconds since the epoch (CLOCK_REALTIME) and monotonic. */
 int64_t now_ms(void);
 int64_t mono_ms(void);

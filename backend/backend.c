@@ -14,33 +14,13 @@
 #include <jansson.h>
 
 #include "backend_int.h"
+#include "config.h"
 #include "defn.h"
 #include "log.h"
 #include "layout.h"
 #include "plan.h"
 #include "runtime.h"
 #include "util.h"
-
-/* "ray" is the seed system's name for the local runtime. */
-static const char *
-config_canonical(const char *name)
-{
-	return strcmp(name, "ray") == 0 ? "local" : name;
-}
-
-static enum rerr
-config_check(const char *name, char **err)
-{
-	name = config_canonical(name);
-	if (strcmp(name, "in_process") == 0)
-		return RF_OK;
-	if (strcmp(name, "local") == 0) {
-		*err = errf("config: the local runtime is not available yet; use in_process");
-		return RF_INVAL;
-	}
-	*err = errf("config: unknown configuration \"%s\" (known: in_process, local)", name);
-	return RF_INVAL;
-}
 
 enum rerr
 backend_open(const struct backend_opts *o, struct backend **out, char **err)
@@ -56,7 +36,10 @@ backend_open(const struct backend_opts *o, struct backend **out, char **err)
 	b->config = strdup(config_canonical(o->config));
 	if (b->datadir == NULL || b->config == NULL)
 		goto nomem;
-	if (config_check(b->config, err) != RF_OK)
+	pthread_mutex_init(&b->config_mu, NULL);
+	if (config_path(b->config_file, sizeof(b->config_file)) < 0)
+		b->config_file[0] = '\0';
+	if (config_check(b, b->config, err) != RF_OK)
 		goto fail;
 	if (mkdir_p(b->datadir, 0700) < 0 ||
 	    snprintf(path, sizeof(path), "%s/runs", b->datadir) < 0 || mkdir_p(path, 0700) < 0) {
@@ -224,6 +207,7 @@ backend_submit(struct backend *b, const char *text, size_t len, int start, char 
 	char path[PATH_MAX_];
 	enum rerr e = RF_INVAL;
 	const char *config;
+	char *dflt = NULL;
 
 	*err = NULL;
 	if (len > DEFN_MAX_BYTES) {
@@ -232,8 +216,12 @@ backend_submit(struct backend *b, const char *text, size_t len, int start, char 
 	}
 	if (defn_parse(text, len, &d, err) < 0)
 		return RF_INVAL;
-	config = config_canonical(d->config ? d->config : b->config);
-	if ((e = config_check(config, err)) != RF_OK)
+	if ((dflt = backend_config_default(b)) == NULL) {
+		e = RF_NOMEM;
+		goto out;
+	}
+	config = config_canonical(d->config ? d->config : dflt);
+	if ((e = config_check(b, config, err)) != RF_OK)
 		goto out;
 	e = RF_NOMEM;
 	if (plan_build(d, &p) < 0 || (tasks = calloc((size_t)p.ntr + 1, sizeof(*tasks))) == NULL)
@@ -275,5 +263,6 @@ out:
 	free(tasks);
 	plan_free(&p);
 	defn_free(d);
+	free(dflt);
 	return e;
 }

@@ -67,13 +67,24 @@ enum rerr backend_result(struct backend *b, int64_t run_seq, int i, char **path,
 enum rerr backend_output_path(struct backend *b, const struct run_rec *r, const struct task_rec *t,
 			      const char *name, char *path);
 
-/* Configurations: built-ins (in_process, local) and saved ones. */
-int backend_config_count(struct backend *b);
-/* Name of configuration i (0..count-1), or NULL. */
-const char *backend_config_name(struct backend *b, int i);
-/* JSON text describing it (tokens as "***"), malloc'd. */
+/*
+ * Configurations: the built-ins (in_process, local) and the saved ones of
+ * the user's config file, read afresh on every call so that changes made
+ * by the CLI show at once.
+ */
+/* The names, built-ins first; *names and each name are malloc'd. */
+int backend_config_list(struct backend *b, char ***names);
+void backend_config_list_free(char **names, int n);
+/* JSON text describing it (tokens as "***"), malloc'd, newline-ended. */
 enum rerr backend_config_json(struct backend *b, const char *name, char **json);
-const char *backend_config_default(struct backend *b);
+/* Saves a remote configuration from JSON text, after validation. */
+enum rerr backend_config_save(struct backend *b, const char *name, const char *text, size_t len,
+			      char **err);
+enum rerr backend_config_remove(struct backend *b, const char *name, char **err);
+/* The configuration submit uses (malloc'd), and setting it (this mount's,
+ * and the config file's default). */
+char *backend_config_default(struct backend *b);
+enum rerr backend_config_set_default(struct backend *b, const char *name, char **err);
 
 /* Events of a run (state changes, in order) with seq > after. */
 int backend_events(struct backend *b, int64_t run_seq, int64_t after, int limit,

@@ -20,7 +20,14 @@ struct backend {
 	int64_t cache_seq;
 	struct defn *cache_d;
 	struct plan cache_plan;
+	/* configurations (configs.c): config is the mount's default */
+	pthread_mutex_t config_mu;
+	char config_file[4096]; /* "" when HOME and XDG_CONFIG_HOME are unset */
 };
+
+/* configs.c: "ray" is local; whether a run can use the configuration. */
+const char *config_canonical(const char *name);
+enum rerr config_check(struct backend *b, const char *name, char **err);
 
 /* The runtime executing runs of this configuration in this process. */
 struct runtime *runtime_for(struct backend *b, const char *config);

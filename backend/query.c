@@ -5,16 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "backend_int.h"
 #include "layout.h"
 #include "util.h"
 
 /* Results files are small but a fan-out result concatenates many outputs. */
 #define RESULT_MAX (256 * 1024 * 1024)
-
-static const char *const builtin_configs[] = {"in_process", "local"};
 
 enum rerr
 backend_run(struct backend *b, const char *run_id, struct run_rec *out)
@@ -226,43 +222,4 @@ backend_output_path(struct backend *b, const struct run_rec *r, const struct tas
 		p = nl ? nl + 1 : p + len;
 	}
 	return RF_NOENT;
-}
-
-int
-backend_config_count(struct backend *b)
-{
-	(void)b;
-	return (int)(sizeof(builtin_configs) / sizeof(builtin_configs[0]));
-}
-
-const char *
-backend_config_name(struct backend *b, int i)
-{
-	if (i < 0 || i >= backend_config_count(b))
-		return NULL;
-	return builtin_configs[i];
-}
-
-enum rerr
-backend_config_json(struct backend *b, const char *name, char **json)
-{
-	json_t *o;
-
-	if (strcmp(name, "ray") == 0)
-		name = "local";
-	for (int i = 0; i < backend_config_count(b); i++) {
-		if (strcmp(name, builtin_configs[i]) != 0)
-			continue;
-		o = json_pack("{s:s, s:s, s:b}", "name", name, "runtime", name, "builtin", 1);
-		*json = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
-		json_decref(o);
-		return *json ? RF_OK : RF_NOMEM;
-	}
-	return RF_NOENT;
-}
-
-const char *
-backend_config_default(struct backend *b)
-{
-	return b->config;
 }

@@ -8,4 +8,10 @@
 const struct fuse_lowlevel_ops *fs_ops(void);
 void fh_free(struct fh *fh);
 
+/* stream.c: request streams (submit, prepare, saving a configuration). */
+typedef void (*answer_fn)(struct fh *fh);
+int stream_write(struct fh *fh, const char *data, size_t len, size_t max, answer_fn answer);
+int stream_flush(struct fh *fh, answer_fn answer);
+void stream_read(fuse_req_t req, struct fh *fh, size_t size, answer_fn answer);
+
 #endif

@@ -79,6 +79,9 @@ struct fh {
 	int rejected;
 	/* watching (watch.c, wait.c) */
 	int polled;	/* a poll handle is registered */
+	int stream;	/* reads go to the kind's read hook */
+	int writing;	/* opened for writing */
+	char *name;	/* a configuration being saved */
 	int read_once;	/* a later read at offset 0 renders afresh */
 	int64_t seen;	/* the run's last event when last rendered */
 	int64_t cursor; /* events: the last event delivered */
@@ -106,6 +109,11 @@ struct kind_ops {
 	int (*flush)(const struct node *n, struct fh *fh);
 	/* Streams answer reads themselves, now or later (wait, events). */
 	void (*read)(fuse_req_t req, struct fh *fh, size_t size);
+	/* Directories where files can be made and removed (configs/). */
+	int (*create)(const struct node *dir, const char *name, struct fh *fh);
+	int (*unlink)(const struct node *dir, const char *name);
+	/* When the mode depends on the node, not only on its kind. */
+	mode_t (*mode_of)(const struct node *n);
 };
 
 extern struct backend *fs_backend;

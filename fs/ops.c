@@ -81,7 +81,7 @@ node_stat(const struct node *n, struct stat *st)
 			run_rec_free(&r);
 		}
 	} else {
-		st->st_mode = S_IFREG | o->mode;
+		st->st_mode = S_IFREG | (o->mode_of ? o->mode_of(n) : o->mode);
 		st->st_nlink = 1;
 		if (o->size) {
 			err = o->size(n, &st->st_size, &mtime);
@@ -291,6 +291,7 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	fh->fd = -1;
 	fh->node = n;
+	fh->writing = (fi->flags & O_ACCMODE) != O_RDONLY;
 	pthread_mutex_init(&fh->mu, NULL);
 	if (o->open)
 		err = o->open(&n, fh);
@@ -311,7 +312,7 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fi->direct_io = 1;
 	fi->keep_cache = 0;
 	/* Streams ignore offsets; a seek on them would only mislead. */
-	fi->nonseekable = o->read != NULL;
+	fi->nonseekable = fh->stream;
 	fh->seen = run_changes(&n);
 	if (fuse_reply_open(req, fi) == -ENOENT)
 		fh_free(fh); /* interrupted: release will not come */
@@ -326,7 +327,7 @@ op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file
 	ssize_t n;
 
 	(void)ino;
-	if (o->read) {
+	if (fh->stream) {
 		o->read(req, fh, size);
 		return;
 	}
@@ -450,6 +451,16 @@ op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 static void
 op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
+	struct node dir;
+
+	if (decode(req, parent, &dir))
+		return;
+	fuse_reply_err(req, ops_of(&dir)->unlink ? ops_of(&dir)->unlink(&dir, name) : EROFS);
+}
+
+static void
+op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
 	(void)parent, (void)name;
 	fuse_reply_err(req, EROFS);
 }
@@ -476,12 +487,48 @@ op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newnam
 	fuse_reply_err(req, EROFS);
 }
 
+/* Only configs/ makes files: the new file is a request stream whose
+ * close saves it (it exists once saved). */
 static void
 op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	  struct fuse_file_info *fi)
 {
-	(void)parent, (void)name, (void)mode, (void)fi;
-	fuse_reply_err(req, EROFS);
+	struct fuse_entry_param e;
+	struct node dir;
+	struct fh *fh;
+	int err;
+
+	(void)mode;
+	if (decode(req, parent, &dir))
+		return;
+	if (ops_of(&dir)->create == NULL) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if ((fh = calloc(1, sizeof(*fh))) == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	fh->fd = -1;
+	pthread_mutex_init(&fh->mu, NULL);
+	if ((err = ops_of(&dir)->create(&dir, name, fh)) != 0) {
+		fh_free(fh);
+		fuse_reply_err(req, err);
+		return;
+	}
+	memset(&e, 0, sizeof(e));
+	e.ino = node_ino(&fh->node);
+	e.attr.st_ino = e.ino;
+	e.attr.st_mode = S_IFREG | 0600;
+	e.attr.st_nlink = 1;
+	e.attr.st_uid = owner_uid;
+	e.attr.st_gid = owner_gid;
+	set_time(&e.attr, now_ms());
+	fi->fh = (uintptr_t)fh;
+	fi->direct_io = 1;
+	fi->nonseekable = 1;
+	if (fuse_reply_create(req, &e, fi) == -ENOENT)
+		fh_free(fh);
 }
 
 static const struct fuse_lowlevel_ops ops = {
@@ -498,7 +545,7 @@ static const struct fuse_lowlevel_ops ops = {
     .mknod = op_mknod,
     .mkdir = op_mkdir,
     .unlink = op_unlink,
-    .rmdir = op_unlink,
+    .rmdir = op_rmdir,
     .symlink = op_symlink,
     .rename = op_rename,
     .link = op_link,
@@ -523,6 +570,7 @@ fh_free(struct fh *fh)
 		close(fh->fd);
 	buf_free(&fh->data);
 	free(fh->reply);
+	free(fh->name);
 	pthread_mutex_destroy(&fh->mu);
 	free(fh);
 }

@@ -1,7 +1,6 @@
 /* The top of the tree: submit, prepare, configs/ and runs/. */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "node.h"
@@ -67,65 +66,3 @@ runs_list(const struct node *dir, off_t from, fill_fn fill, void *ctx)
 }
 
 const struct kind_ops runs_ops = {.mode = 0555, .lookup = runs_lookup, .list = runs_list};
-
-/* configs/: one file per configuration, and default. */
-static int
-configs_lookup(const struct node *dir, const char *name, struct node *child)
-{
-	(void)dir;
-	if (strcmp(name, "default") == 0) {
-		*child = (struct node){.kind = K_CONFIG_DEFAULT};
-		return 0;
-	}
-	for (int i = 0; i < backend_config_count(fs_backend); i++)
-		if (strcmp(backend_config_name(fs_backend, i), name) == 0) {
-			*child = (struct node){.kind = K_CONFIG, .sub = i};
-			return 0;
-		}
-	return ENOENT;
-}
-
-static int
-configs_list(const struct node *dir, off_t from, fill_fn fill, void *ctx)
-{
-	int n = backend_config_count(fs_backend);
-
-	(void)dir;
-	for (int i = (int)from; i <= n; i++) {
-		struct node c = {.kind = i < n ? K_CONFIG : K_CONFIG_DEFAULT, .sub = i < n ? i : 0};
-		if (fill(ctx, i < n ? backend_config_name(fs_backend, i) : "default", &c, i + 1))
-			break;
-	}
-	return 0;
-}
-
-const struct kind_ops configs_ops = {.mode = 0555, .lookup = configs_lookup, .list = configs_list};
-
-static int
-config_render(const struct node *n, struct buf *out, int64_t *mtime)
-{
-	const char *name = backend_config_name(fs_backend, n->sub);
-	char *json = NULL;
-	int err;
-
-	(void)mtime;
-	if (name == NULL)
-		return ENOENT;
-	if ((err = rerr_errno(backend_config_json(fs_backend, name, &json))) != 0)
-		return err;
-	err = buf_printf(out, "%s\n", json) < 0 ? ENOMEM : 0;
-	free(json);
-	return err;
-}
-
-const struct kind_ops config_ops = {.mode = 0444, .render = config_render};
-
-static int
-config_default_render(const struct node *n, struct buf *out, int64_t *mtime)
-{
-	(void)n;
-	(void)mtime;
-	return buf_printf(out, "%s\n", backend_config_default(fs_backend)) < 0 ? ENOMEM : 0;
-}
-
-const struct kind_ops config_default_ops = {.mode = 0444, .render = config_default_render};

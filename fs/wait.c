@@ -84,7 +84,7 @@ static int
 stream_open(const struct node *n, struct fh *fh)
 {
 	(void)n;
-	(void)fh;
+	fh->stream = 1;
 	return 0;
 }
 

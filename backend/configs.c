@@ -1,0 +1,193 @@
+/* Configurations as the backend offers them: the built-ins, the user's
+ * saved ones (config.c) and the default that submit uses. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "backend_int.h"
+#include "config.h"
+#include "util.h"
+
+static const char *const builtins[] = {"in_process", "local"};
+#define NBUILTIN 2
+
+/* "ray" is the seed system's name for the local runtime. */
+const char *
+config_canonical(const char *name)
+{
+	return strcmp(name, "ray") == 0 ? "local" : name;
+}
+
+/* The saved configurations; NULL when there are none or the file is bad
+ * (a bad file is reported by the calls that change it). */
+static json_t *
+saved(struct backend *b)
+{
+	json_t *doc = NULL, *configs;
+	char *err = NULL;
+
+	if (b->config_file[0] == '\0' || config_load(b->config_file, &doc, &err) != RF_OK) {
+		free(err);
+		return NULL;
+	}
+	configs = json_incref(json_object_get(doc, "configs"));
+	json_decref(doc);
+	return configs;
+}
+
+int
+backend_config_list(struct backend *b, char ***names)
+{
+	json_t *s = saved(b), *v;
+	size_t n = NBUILTIN + json_object_size(s), i = 0;
+	const char *key;
+	char **out = calloc(n + 1, sizeof(char *));
+
+	*names = out;
+	if (out == NULL) {
+		json_decref(s);
+		return 0;
+	}
+	for (; i < NBUILTIN; i++)
+		out[i] = strdup(builtins[i]);
+	json_object_foreach(s, key, v) out[i++] = strdup(key);
+	json_decref(s);
+	for (size_t k = 0; k < i; k++)
+		if (out[k] == NULL) {
+			backend_config_list_free(out, (int)i);
+			*names = NULL;
+			return 0;
+		}
+	return (int)i;
+}
+
+void
+backend_config_list_free(char **names, int n)
+{
+	for (int i = 0; names && i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+enum rerr
+backend_config_json(struct backend *b, const char *name, char **json)
+{
+	json_t *s, *o;
+	char *text;
+
+	name = config_canonical(name);
+	*json = NULL;
+	if (config_builtin(name)) {
+		o = json_pack("{s:s, s:s, s:b}", "name", name, "runtime", name, "builtin", 1);
+		text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+		if (text && asprintf(json, "%s\n", text) < 0)
+			*json = NULL;
+		free(text);
+		json_decref(o);
+		return *json ? RF_OK : RF_NOMEM;
+	}
+	s = saved(b);
+	if ((o = json_object_get(s, name)) != NULL)
+		*json = config_show(name, o);
+	json_decref(s);
+	return o == NULL ? RF_NOENT : *json ? RF_OK : RF_NOMEM;
+}
+
+enum rerr
+backend_config_save(struct backend *b, const char *name, const char *text, size_t len, char **err)
+{
+	json_t *conf = NULL;
+	enum rerr e;
+
+	*err = NULL;
+	if (b->config_file[0] == '\0') {
+		*err = errf("no config file: set HOME or XDG_CONFIG_HOME");
+		return RF_IO;
+	}
+	if (config_builtin(name)) {
+		*err = errf("%s is built in: it cannot be saved over", name);
+		return RF_PERM;
+	}
+	if ((e = config_parse(text, len, &conf, err)) != RF_OK)
+		return e;
+	e = config_store(b->config_file, name, conf, err);
+	json_decref(conf);
+	return e;
+}
+
+enum rerr
+backend_config_remove(struct backend *b, const char *name, char **err)
+{
+	*err = NULL;
+	if (b->config_file[0] == '\0')
+		return RF_NOENT;
+	return config_store(b->config_file, name, NULL, err);
+}
+
+char *
+backend_config_default(struct backend *b)
+{
+	char *s;
+
+	pthread_mutex_lock(&b->config_mu);
+	s = strdup(b->config);
+	pthread_mutex_unlock(&b->config_mu);
+	return s;
+}
+
+enum rerr
+backend_config_set_default(struct backend *b, const char *name, char **err)
+{
+	enum rerr e;
+	char *copy;
+
+	*err = NULL;
+	name = config_canonical(name);
+	if ((e = config_check(b, name, err)) != RF_OK)
+		return e;
+	if (b->config_file[0] && (e = config_set_default(b->config_file, name, err)) != RF_OK)
+		return e;
+	if ((copy = strdup(name)) == NULL)
+		return RF_NOMEM;
+	pthread_mutex_lock(&b->config_mu);
+	free(b->config);
+	b->config = copy;
+	pthread_mutex_unlock(&b->config_mu);
+	return RF_OK;
+}
+
+/* Whether runs can use the configuration here; the reason when not. */
+enum rerr
+config_check(struct backend *b, const char *name, char **err)
+{
+	char **names = NULL;
+	struct buf known = {0};
+	json_t *s;
+	int n, found;
+
+	name = config_canonical(name);
+	if (strcmp(name, "in_process") == 0)
+		return RF_OK;
+	if (strcmp(name, "local") == 0) {
+		*err = errf("config: the local runtime is not available yet; use in_process");
+		return RF_INVAL;
+	}
+	s = saved(b);
+	found = json_object_get(s, name) != NULL;
+	json_decref(s);
+	if (found) {
+		*err = errf("config: \"%s\" runs on Slurm, which this runfs cannot reach yet; use "
+			    "in_process",
+			    name);
+		return RF_INVAL;
+	}
+	n = backend_config_list(b, &names);
+	for (int i = 0; i < n; i++)
+		buf_printf(&known, "%s%s", i ? ", " : "", names[i]);
+	*err = errf("config: unknown configuration \"%.64s\" (known: %s)", name,
+		    known.p ? known.p : "");
+	buf_free(&known);
+	backend_config_list_free(names, n);
+	return RF_INVAL;
+}

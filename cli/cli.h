@@ -2,7 +2,23 @@
 #ifndef RUNFS_CLI_H
 #define RUNFS_CLI_H
 
+#include <stddef.h>
+
 /* runfs watch RUN: a live progress view; exit 0 only for SUCCEEDED. */
 int cli_watch(int argc, char **argv);
+/* runfs login URL --token T [...]: save a remote configuration. */
+int cli_login(int argc, char **argv);
+/* runfs config list | show NAME | rm NAME | default [NAME] */
+int cli_config(int argc, char **argv);
+/* runfs submit FILE [--config NAME] [--mount DIR]: print the run id. */
+int cli_submit(int argc, char **argv);
+/* runfs runs [--state S]... [--limit N] [--max-age 1d2h] [--mount DIR] */
+int cli_runs(int argc, char **argv);
+
+/* A usage error: one line saying what is wrong, then the usage; exit 2. */
+int cli_usage(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The mount to use: want when given (it must be a runfs mount), else the
+ * first runfs mount of this process's namespace. 0, or -1 when none. */
+int cli_find_mount(const char *want, char *out, size_t n);
 
 #endif

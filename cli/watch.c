@@ -20,13 +20,7 @@
 
 #define BAR 30
 
-static int
-usage(void)
-{
-	fprintf(stderr, "usage: runfs watch RUN\n"
-			"RUN is a run id (looked up in the runfs mounts) or a path under a run.\n");
-	return 2;
-}
+#define USAGE "runfs watch RUN   (a run id, or a path under a run)"
 
 /* The run's folder for a path under it: ".../runs/<id>". */
 static int
@@ -121,7 +115,7 @@ cli_watch(int argc, char **argv)
 	int tty = isatty(STDOUT_FILENO), fd, st = -1;
 
 	if (argc != 2 || argv[1][0] == '-')
-		return usage();
+		return cli_usage(USAGE, "watch takes one run");
 	if (strchr(argv[1], '/') ? run_dir_of_path(argv[1], dir, sizeof(dir)) < 0
 				 : run_dir_of_id(argv[1], dir, sizeof(dir)) < 0) {
 		fprintf(stderr, "runfs watch: no run %s (no runfs mount has it)\n", argv[1]);

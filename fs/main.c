@@ -42,12 +42,26 @@ static const struct fuse_opt option_spec[] = {
     FUSE_OPT_END,
 };
 
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+} commands[] = {
+    {"watch", cli_watch},   {"login", cli_login}, {"config", cli_config},
+    {"submit", cli_submit}, {"runs", cli_runs},
+};
+
 static void
 usage(FILE *f)
 {
 	fprintf(f,
 		"usage: runfs [-f] [-d] [-o data_dir=DIR,jobs=N,grace=SECONDS,allow_other] "
 		"CONFIG MOUNTPOINT\n"
+		"       runfs login URL --token TOKEN [--user U] [--partition P] [--workdir DIR] "
+		"[--name NAME]\n"
+		"       runfs config list | show NAME | rm NAME | default [NAME]\n"
+		"       runfs submit FILE [--config NAME] [--mount DIR]\n"
+		"       runfs runs [--state S]... [--limit N] [--max-age 1d2h3m4s] [--mount DIR]\n"
+		"       runfs watch RUN\n"
 		"       runfs --help | --version\n"
 		"CONFIG is in_process or local (ray is local); see runfs(1) and docs/TREE.md.\n");
 }
@@ -104,16 +118,20 @@ main(int argc, char *argv[])
 	char *err = NULL;
 	int rc = 1, mounted = 0;
 
-	if (argc > 1 && strcmp(argv[1], "watch") == 0)
-		return cli_watch(argc - 1, argv + 1);
+	/* Subcommands: clients of a mount, or of the user's config file. */
+	for (size_t i = 0; argc > 1 && i < sizeof(commands) / sizeof(*commands); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
 	if (fuse_opt_parse(&args, &o, option_spec, opt_proc) < 0)
 		goto usage;
-	if (o.help) {
-		usage(stdout);
-		return 0;
-	}
-	if (o.version) {
-		printf("runfs %s\n", RUNFS_VERSION);
+	if (o.help || o.version) {
+		if (o.help)
+			usage(stdout);
+		else
+			printf("runfs %s\n", RUNFS_VERSION);
+		fuse_opt_free_args(&args);
+		free(o.config);
+		free(o.data_dir);
 		return 0;
 	}
 	if (o.config == NULL || (strcmp(o.config, "in_process") && strcmp(o.config, "local") &&

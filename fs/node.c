@@ -135,3 +135,16 @@ run_mtime(const struct run_rec *r)
 {
 	return r->updated ? r->updated : r->created;
 }
+
+int
+node_run_mtime(const struct node *n, int64_t *mtime)
+{
+	struct run_rec r = {0};
+	int err;
+
+	if ((err = node_run_brief(n, &r)) != 0)
+		return err;
+	*mtime = run_mtime(&r);
+	run_rec_free(&r);
+	return 0;
+}

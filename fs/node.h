@@ -144,5 +144,8 @@ int list_names(const struct node *dir, const char *const *names, const enum kind
 int nth_line(const char *lines, int i, char *out, size_t outsz);
 int line_index(const char *lines, const char *name);
 int64_t run_mtime(const struct run_rec *r);
+/* The mtime of a node whose content follows its run's state: the run's
+ * last change. 0 or an errno value. */
+int node_run_mtime(const struct node *n, int64_t *mtime);
 
 #endif

@@ -73,13 +73,8 @@ node_stat(const struct node *n, struct stat *st)
 	if (is_dir(o)) {
 		st->st_mode = S_IFDIR | o->mode;
 		st->st_nlink = 2;
-		if (n->run) {
-			struct run_rec r = {0};
-			if ((err = node_run_brief(n, &r)) != 0)
-				return err;
-			mtime = run_mtime(&r);
-			run_rec_free(&r);
-		}
+		if (n->run && (err = node_run_mtime(n, &mtime)) != 0)
+			return err;
 	} else {
 		st->st_mode = S_IFREG | (o->mode_of ? o->mode_of(n) : o->mode);
 		st->st_nlink = 1;

@@ -88,13 +88,16 @@ result_open(const struct node *n, struct fh *fh)
 	return result_get(n, fh, NULL);
 }
 
+/* A result changes only when its run does (it appears when the run
+ * succeeds), so the run's last change is its mtime. */
 static int
 result_size(const struct node *n, off_t *size, int64_t *mtime)
 {
 	int err = result_get(n, NULL, size);
 
-	(void)mtime;
-	return (err == EAGAIN || err == ENODATA) ? 0 : err;
+	if (err == EAGAIN || err == ENODATA)
+		err = 0;
+	return err ? err : node_run_mtime(n, mtime);
 }
 
 const struct kind_ops result_ops = {.mode = 0444, .size = result_size, .open = result_open};

@@ -183,13 +183,16 @@ const struct kind_ops task_log_ops = {.mode = 0444, .path = task_log_path};
 
 /* inputs/<arg>: the argument values, known once the parents succeeded. */
 static json_t *
-task_inputs(const struct node *n)
+task_inputs(const struct node *n, int64_t *mtime)
 {
 	struct task_rec t = {0};
 	json_t *in = NULL;
 
-	if (node_task(n, &t) == 0)
+	if (node_task(n, &t) == 0) {
 		in = json_loads(t.inputs, 0, NULL);
+		if (mtime)
+			*mtime = t.updated; /* inputs are resolved as the task run changes */
+	}
 	task_rec_free(&t);
 	return in;
 }
@@ -197,7 +200,7 @@ task_inputs(const struct node *n)
 static int
 inputs_lookup(const struct node *dir, const char *name, struct node *child)
 {
-	json_t *in = task_inputs(dir);
+	json_t *in = task_inputs(dir, NULL);
 	const char *key;
 	json_t *v;
 	int i = 0, err = ENOENT;
@@ -219,7 +222,7 @@ inputs_lookup(const struct node *dir, const char *name, struct node *child)
 static int
 inputs_list(const struct node *dir, off_t from, fill_fn fill, void *ctx)
 {
-	json_t *in = task_inputs(dir);
+	json_t *in = task_inputs(dir, NULL);
 	const char *key;
 	json_t *v;
 	int i = 0;
@@ -240,12 +243,11 @@ const struct kind_ops inputs_ops = {.mode = 0555, .lookup = inputs_lookup, .list
 static int
 input_render(const struct node *n, struct buf *out, int64_t *mtime)
 {
-	json_t *in = task_inputs(n);
+	json_t *in = task_inputs(n, mtime);
 	const char *key;
 	json_t *v;
 	int i = 0, err = ENOENT;
 
-	(void)mtime;
 	json_object_foreach(in, key, v)
 	{
 		if (i++ != n->sub)

@@ -88,7 +88,16 @@ stream_open(const struct node *n, struct fh *fh)
 	return 0;
 }
 
-const struct kind_ops wait_ops = {.mode = 0444, .open = stream_open, .read = wait_read};
+/* A stream has no length to tell; it changes when its run does. */
+static int
+stream_size(const struct node *n, off_t *size, int64_t *mtime)
+{
+	*size = 0;
+	return node_run_mtime(n, mtime);
+}
+
+const struct kind_ops wait_ops = {
+    .mode = 0444, .size = stream_size, .open = stream_open, .read = wait_read};
 
 /* Appends the lines of the run's events after fh->cursor; returns how
  * many (0 when none are new). fh->mu held. */
@@ -173,4 +182,5 @@ events_read(fuse_req_t req, struct fh *fh, size_t size)
 		watch_park(fh->node.run, req, fh, size, events_serve, 0);
 }
 
-const struct kind_ops events_ops = {.mode = 0444, .open = stream_open, .read = events_read};
+const struct kind_ops events_ops = {
+    .mode = 0444, .size = stream_size, .open = stream_open, .read = events_read};

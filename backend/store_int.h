@@ -1,0 +1,80 @@
+/*
+ * What store.c (the connection, transactions, events and writes) and
+ * store_read.c (row readers, lookups and lists) share.
+ */
+#ifndef RUNFS_STORE_INT_H
+#define RUNFS_STORE_INT_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <sqlite3.h>
+
+#include "state.h"
+#include "store.h"
+
+/* The prepared statements, by id; their text is in store.c. */
+enum {
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_RUN_INS,
+	S_TASK_INS,
+	S_EVENT_INS,
+	S_RUN_BY_ID,
+	S_RUN_BY_SEQ,
+	S_RUN_LIST,
+	S_RUN_ACTIVE,
+	S_RUN_DEFN,
+	S_RUN_STATE,
+	S_RUN_UPD,
+	S_COUNTS,
+	S_TASK_GET,
+	S_TASK_FIND,
+	S_TASK_LIST,
+	S_TASK_STATE,
+	S_TASK_UPD,
+	S_ATT_PUT,
+	S_ATT_LIST,
+	S_EVENT_LIST,
+	S_COUNT
+};
+
+struct store {
+	pthread_mutex_t mu;
+	sqlite3 *db;
+	sqlite3_stmt *s[S_COUNT];
+	int pending; /* writes in the open transaction */
+	store_feed_fn feed;
+	void *feed_arg;
+};
+
+/* Whether state is one a record may hold. */
+static inline int
+store_state_ok(int state)
+{
+	return state >= 0 && state < ST_COUNT;
+}
+
+/* store.c */
+
+/* Logs SQLite's last error for what; RF_IO. */
+enum rerr store_db_fail(struct store *st, const char *what);
+/* Hands a statement back clean: no open cursor (which would pin a read
+ * snapshot) and no bindings pointing at the caller's memory. */
+void store_done(sqlite3_stmt *s);
+/*
+ * Binds parameters 1.. by type: i int, I int64_t, s string (NULL binds "").
+ * Strings are bound SQLITE_STATIC: store_done() drops them before the
+ * caller's memory can go.
+ */
+void store_vbind(sqlite3_stmt *s, const char *types, va_list ap);
+void store_bind(struct store *st, int which, const char *types, ...);
+
+/* store_read.c */
+
+/* Copies a text column into dst (NULL reads as ""), truncating to n. */
+void store_col_copy(char *dst, size_t n, sqlite3_stmt *s, int col);
+
+#endif

@@ -1,9 +1,11 @@
 /* What the CLI commands share: usage errors and finding a mount. */
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -21,6 +23,32 @@ cli_usage(const char *usage, const char *fmt, ...)
 	return 2;
 }
 
+/*
+ * Whether path exists, asked in a child with a deadline: a mount whose
+ * daemon is stopped or gone would hang the caller in stat() forever, and
+ * only a fatal signal ends a process waiting on FUSE.
+ */
+int
+cli_exists(const char *path, int timeout_ms)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return access(path, F_OK) == 0;
+	if (pid == 0)
+		_exit(access(path, F_OK) == 0 ? 0 : 1);
+	for (int waited = 0; waited < timeout_ms; waited += 10) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return 0;
+}
+
 int
 cli_find_mount(const char *want, char *out, size_t n)
 {
@@ -29,7 +57,7 @@ cli_find_mount(const char *want, char *out, size_t n)
 	int found = -1;
 
 	if (want) {
-		if ((size_t)snprintf(out, n, "%s/submit", want) >= n || access(out, F_OK) < 0)
+		if ((size_t)snprintf(out, n, "%s/submit", want) >= n || !cli_exists(out, 5000))
 			return -1;
 		snprintf(out, n, "%s", want);
 		return 0;
@@ -38,9 +66,11 @@ cli_find_mount(const char *want, char *out, size_t n)
 		return -1;
 	while (found < 0 && fgets(line, sizeof(line), f)) {
 		char *sep = strstr(line, " - ");
+		char probe[PATH_MAX + 8];
 		if (sep && sscanf(line, "%*s %*s %*s %*s %4095s", mnt) == 1 &&
 		    sscanf(sep + 3, "%255s", type) == 1 && strcmp(type, "fuse.runfs") == 0 &&
-		    strlen(mnt) < n) {
+		    strlen(mnt) < n && snprintf(probe, sizeof(probe), "%s/submit", mnt) > 0 &&
+		    cli_exists(probe, 2000)) {
 			snprintf(out, n, "%s", mnt);
 			found = 0;
 		}

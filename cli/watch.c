@@ -59,7 +59,7 @@ run_dir_of_id(const char *id, char *out, size_t n)
 		    sscanf(sep + 3, "%255s", type) != 1 || strcmp(type, "fuse.runfs") != 0)
 			continue;
 		if ((size_t)snprintf(out, n, "%.3000s/runs/%.200s", mnt, id) < n &&
-		    access(out, F_OK) == 0)
+		    cli_exists(out, 2000))
 			found = 0;
 	}
 	fclose(f);

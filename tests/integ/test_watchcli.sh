@@ -18,7 +18,11 @@ assert_eq "1/2 RUNNING" "$(rd "$MNT/runs/$id/progress")" "progress while hold ru
 
 timeout 30 "$RUNFS" watch "$id" >"$T/watch.out" 2>&1 &
 wpid=$!
-sleep 0.5
+# Open the gate once watch has shown the run as it is now.
+for ((i = 0; i < 200; i++)); do
+	[[ -s $T/watch.out ]] && break
+	sleep 0.05
+done
 _alive "$wpid" || fail "runfs watch ended before the run: $(cat "$T/watch.out")"
 touch "$gate"
 rc=0

@@ -146,7 +146,13 @@ main(int argc, char *argv[])
 	/* "fuse.runfs" in mountinfo: how runfs watch finds a run by its id. */
 	if (fuse_opt_add_arg(&args, "-ofsname=runfs,subtype=runfs") < 0)
 		goto out;
-	if (fuse_parse_cmdline(&args, &fo) != 0 || fo.mountpoint == NULL) {
+	if (o.jobs < 0 || o.grace < 0) {
+		fprintf(stderr, "runfs: jobs and grace take a count of 0 or more\n");
+		goto usage;
+	}
+	if (fuse_parse_cmdline(&args, &fo) != 0)
+		goto usage; /* it has said what is wrong (a bad mount point) */
+	if (fo.mountpoint == NULL) {
 		fprintf(stderr, "runfs: missing MOUNTPOINT\n");
 		goto usage;
 	}

@@ -498,3 +498,13 @@ for _tool in fusermount3 jq timeout pgrep stat; do
 done
 [[ -c /dev/fuse ]] || fail "/dev/fuse is missing: FUSE is not available here"
 [[ -x $RUNFS ]] || fail "RUNFS=$RUNFS is not an executable"
+
+# gated_def FILE GATE: writes a definition of one task, "hold", that runs
+# until the file GATE exists (touch it to let the run end).
+gated_def() {
+	jq -n --arg g "$2" --arg tok "$TOKEN" '{
+	  name: "gated",
+	  tasks: {hold: {command: ["sh", "-c", "while [ ! -e \"$0\" ]; do sleep 0.05; done", "{g}", $tok]}},
+	  steps: [{id: "hold", task: "hold", args: {g: $g}}]
+	}' >"$1"
+}

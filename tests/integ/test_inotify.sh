@@ -7,11 +7,7 @@
 command -v inotifywait >/dev/null || fail "inotifywait is missing (package inotify-tools)"
 
 gate=$T/gate
-jq -n --arg g "$gate" --arg tok "$TOKEN" '{
-  name: "gated",
-  tasks: {hold: {command: ["sh", "-c", "while [ ! -e \"$0\" ]; do sleep 0.05; done", "{g}", $tok]}},
-  steps: [{id: "hold", task: "hold", args: {g: $g}}]
-}' >"$T/gated.json"
+gated_def "$T/gated.json" "$gate"
 jq -n '{name: "load", tasks: {t: {command: ["true", "{i}"]}},
   steps: [{id: "t", task: "t", foreach: {i: [range(0; 300)]}}]}' >"$T/load.json"
 

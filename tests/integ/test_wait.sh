@@ -7,11 +7,7 @@
 
 gate=$T/gate
 def=$T/gated.json
-jq -n --arg g "$gate" --arg tok "$TOKEN" '{
-  name: "gated",
-  tasks: {hold: {command: ["sh", "-c", "while [ ! -e \"$0\" ]; do sleep 0.05; done; echo open", "{g}", $tok]}},
-  steps: [{id: "hold", task: "hold", args: {g: $g}}]
-}' >"$def"
+gated_def "$def" "$gate"
 
 start_runfs in_process
 id=$(submit "$def")

@@ -187,7 +187,7 @@ json_strings(char **v, int n)
 	char *s;
 
 	for (int i = 0; i < n; i++)
-		json_array_append_new(a, json_string(v[i]));
+		json_array_append_new(a, json_bytes(v[i], strlen(v[i])));
 	s = json_dumps(a, JSON_COMPACT);
 	json_decref(a);
 	return s;
@@ -200,7 +200,7 @@ json_inputs(const struct defn_task *task, char **values)
 	char *s;
 
 	for (int i = 0; i < task->nparams; i++)
-		json_object_set_new(o, task->params[i], json_string(values[i]));
+		json_object_set_new(o, task->params[i], json_bytes(values[i], strlen(values[i])));
 	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(o);
 	return s;

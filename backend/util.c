@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "util.h"
 
 static int
@@ -255,4 +257,97 @@ errf(const char *fmt, ...)
 		s = NULL;
 	va_end(ap);
 	return s;
+}
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+char *
+base64_encode(const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	char *out = malloc(4 * ((n + 2) / 3) + 1), *o = out;
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) |
+			     (i + 2 < n ? p[i + 2] : 0);
+		*o++ = b64[v >> 18 & 63];
+		*o++ = b64[v >> 12 & 63];
+		*o++ = i + 1 < n ? b64[v >> 6 & 63] : '=';
+		*o++ = i + 2 < n ? b64[v & 63] : '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+char *
+base64_decode(const char *text, size_t *n)
+{
+	size_t len = strlen(text), o = 0;
+	char *out;
+
+	if (len % 4)
+		return NULL;
+	if ((out = malloc(len / 4 * 3 + 1)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i += 4) {
+		unsigned v = 0;
+		int pad = 0;
+		for (int k = 0; k < 4; k++) {
+			const char *c = text[i + k] == '=' ? NULL : strchr(b64, text[i + k]);
+			if (text[i + k] == '=' && i + 4 == len && k >= 2) {
+				pad++;
+				v <<= 6;
+				continue;
+			}
+			if (c == NULL || text[i + k] == '\0' || pad) {
+				free(out);
+				return NULL;
+			}
+			v = v << 6 | (unsigned)(c - b64);
+		}
+		out[o++] = (char)(v >> 16);
+		if (pad < 2)
+			out[o++] = (char)(v >> 8 & 255);
+		if (pad < 1)
+			out[o++] = (char)(v & 255);
+	}
+	out[o] = '\0';
+	*n = o;
+	return out;
+}
+
+json_t *
+json_bytes(const char *data, size_t n)
+{
+	json_t *s = json_stringn(data, n);
+	char *enc;
+
+	if (s != NULL)
+		return s;
+	/* Not UTF-8 (a task's binary output passed on): keep the bytes. */
+	if ((enc = base64_encode(data, n)) == NULL)
+		return NULL;
+	s = json_pack("{s:s}", "base64", enc);
+	free(enc);
+	return s;
+}
+
+char *
+json_bytes_get(json_t *v, size_t *n)
+{
+	char *out;
+
+	if (json_is_string(v)) {
+		*n = json_string_length(v);
+		if ((out = malloc(*n + 1)) != NULL) {
+			memcpy(out, json_string_value(v), *n);
+			out[*n] = '\0';
+		}
+		return out;
+	}
+	if (json_is_string(json_object_get(v, "base64")))
+		return base64_decode(json_string_value(json_object_get(v, "base64")), n);
+	return NULL;
 }

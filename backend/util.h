@@ -25,6 +25,18 @@ char *buf_steal(struct buf *b);
 /* A malloc'd message for an *err out-parameter (NULL when out of memory). */
 char *errf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Base64 (RFC 4648, with padding), for bytes that JSON strings cannot
+ * hold (invalid UTF-8). Both return malloc'd buffers, or NULL (malformed
+ * input or no memory); decode sets *n. */
+char *base64_encode(const void *data, size_t n);
+char *base64_decode(const char *text, size_t *n);
+
+/* A JSON value for bytes: a string when they are UTF-8, else
+ * {"base64": "..."}; json_bytes_get reverses it (malloc'd, *n set). */
+struct json_t;
+struct json_t *json_bytes(const char *data, size_t n);
+char *json_bytes_get(struct json_t *v, size_t *n);
+
 /* Milliseconds since the epoch (CLOCK_REALTIME) and monotonic. */
 int64_t now_ms(void);
 int64_t mono_ms(void);

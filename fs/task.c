@@ -252,11 +252,14 @@ input_render(const struct node *n, struct buf *out, int64_t *mtime)
 	{
 		if (i++ != n->sub)
 			continue;
-		if (json_is_string(v))
-			err = buf_add(out, json_string_value(v), json_string_length(v)) < 0 ? ENOMEM
-											    : 0;
-		else
+		if (json_is_null(v)) {
 			err = EAGAIN; /* its parents have not succeeded yet */
+		} else {
+			size_t len = 0;
+			char *bytes = json_bytes_get(v, &len);
+			err = bytes == NULL || buf_add(out, bytes, len) < 0 ? ENOMEM : 0;
+			free(bytes);
+		}
 		break;
 	}
 	json_decref(in);

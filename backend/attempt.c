@@ -444,6 +444,10 @@ fail_started:
 	/* The attempt could not even start: it counts as a failed attempt, so
 	 * that retries and the run's roll-up apply as for any failure. */
 	note_failure(t, err);
+	/* As a shell reports it: 127 not found, 126 found but not runnable. */
+	t->rec.has_exit = 1;
+	t->rec.exit_code = strncmp(err, "command not found", 17) == 0 ? 127 : 126;
+	t->rec.ended = now_ms();
 	lazy_file_close(&t->out.file);
 	lazy_file_close(&t->err.file);
 	lazy_file_close(&t->tlog);

@@ -146,8 +146,8 @@ main(int argc, char *argv[])
 	/* "fuse.runfs" in mountinfo: how runfs watch finds a run by its id. */
 	if (fuse_opt_add_arg(&args, "-ofsname=runfs,subtype=runfs") < 0)
 		goto out;
-	if (o.jobs < 0 || o.grace < 0) {
-		fprintf(stderr, "runfs: jobs and grace take a count of 0 or more\n");
+	if (o.jobs < 0 || o.jobs > 4096 || o.grace < 0 || o.grace > 86400) {
+		fprintf(stderr, "runfs: jobs takes 0 to 4096, grace 0 to 86400 seconds\n");
 		goto usage;
 	}
 	if (fuse_parse_cmdline(&args, &fo) != 0)
@@ -194,6 +194,11 @@ main(int argc, char *argv[])
 	rc = rc != 0;
 	log_info("unmounting %s", fo.mountpoint);
 out:
+	/* Unmount first: the notifier may be waiting on a request to this
+	 * very mount (its inotify nudge) that no worker serves any more;
+	 * unmounting aborts the connection and lets it go. */
+	if (se && mounted)
+		fuse_session_unmount(se);
 	if (b) {
 		watch_stop(b);
 		backend_close(b);
@@ -201,8 +206,6 @@ out:
 	if (loop)
 		fuse_loop_cfg_destroy(loop);
 	if (se) {
-		if (mounted)
-			fuse_session_unmount(se);
 		fuse_remove_signal_handlers(se);
 		fuse_session_destroy(se);
 	}

@@ -288,6 +288,9 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fh->node = n;
 	fh->writing = (fi->flags & O_ACCMODE) != O_RDONLY;
 	pthread_mutex_init(&fh->mu, NULL);
+	/* The counter before the content: a change in between is then seen
+	 * by poll() as new, never lost. */
+	fh->seen = run_changes(&n);
 	if (o->open)
 		err = o->open(&n, fh);
 	else if (o->render)
@@ -308,9 +311,28 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fi->keep_cache = 0;
 	/* Streams ignore offsets; a seek on them would only mislead. */
 	fi->nonseekable = fh->stream;
-	fh->seen = run_changes(&n);
 	if (fuse_reply_open(req, fi) == -ENOENT)
 		fh_free(fh); /* interrupted: release will not come */
+}
+
+/* A file of the data directory that did not exist at open (a log before
+ * its task printed): opened when it appears, so tail -f sees it grow. */
+static int
+reopen(struct fh *fh, const struct kind_ops *o)
+{
+	char path[PATH_MAX_];
+	int64_t mtime;
+	int fd;
+
+	if (o->path(&fh->node, path, &mtime) != 0 || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	pthread_mutex_lock(&fh->mu);
+	if (fh->fd < 0)
+		fh->fd = fd;
+	else
+		close(fd);
+	pthread_mutex_unlock(&fh->mu);
+	return 0;
 }
 
 static void
@@ -330,6 +352,16 @@ op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
+	if (fh->fd < 0 && !o->render && o->path && reopen(fh, o) < 0) {
+		/* Still no file: it reads empty, as its size says. */
+		fuse_reply_buf(req, NULL, 0);
+		free(buf);
+		return;
+	}
+	/* A read from the start takes in the run's changes so far (poll()
+	 * compares against them). */
+	if (off == 0 && fh->fd >= 0)
+		fh->seen = run_changes(&fh->node);
 	if (fh->fd < 0) {
 		/* Reply from a copy: once the reader has its bytes it may close,
 		 * and release (on another thread) frees fh while writev returns. */
@@ -385,7 +417,7 @@ op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, struct fuse_p
 	if (ph)
 		watch_poll(fh, ph);
 	if (fh->node.kind == K_EVENTS)
-		revents = events_ready(fh) ? POLLIN : 0;
+		revents = events_ready(fh) ? POLLIN | POLLPRI : 0;
 	else if (run_changes(&fh->node) == fh->seen)
 		revents = 0;
 	else

@@ -180,7 +180,8 @@ ctl_render(const struct node *n, struct buf *out, int64_t *mtime)
 	if ((err = node_run(n, &r)) != 0)
 		return err;
 	*mtime = run_mtime(&r);
-	rc = buf_printf(out, "state %s\nverbs %s\n", state_name(r.state), backend_verbs(&r));
+	rc = buf_printf(out, "state %s\nverbs%s%s\n", state_name(r.state),
+			*backend_verbs(&r) ? " " : "", backend_verbs(&r));
 	run_rec_free(&r);
 	return rc < 0 ? ENOMEM : 0;
 }

@@ -16,6 +16,15 @@
 
 #include "fsops.h"
 
+static int
+blank(const char *data, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!strchr(" \t\r\n", data[i]) || data[i] == '\0')
+			return 0;
+	return 1;
+}
+
 /* The write of data (just appended to b) completed a JSON document: its
  * last non-blank byte closes an object or array and the whole parses. A write of
  * only blanks completes nothing: the brace before it was already tried. */
@@ -44,7 +53,9 @@ stream_write(struct fh *fh, const char *data, size_t len, size_t max, answer_fn 
 	int err = 0;
 
 	pthread_mutex_lock(&fh->mu);
-	if (fh->submitted)
+	if (fh->submitted && blank(data, len))
+		err = fh->rejected; /* `{ cat def; echo; } > submit`: the echo */
+	else if (fh->submitted)
 		err = EINVAL; /* one request per open */
 	else if (fh->data.len + len > max)
 		err = EFBIG;

@@ -15,9 +15,10 @@
 
 #include "watch.h"
 
-/* Replies with the unread part of fh->data (a copy: fh may be freed by a
- * close on another thread once the reader has its bytes). fh->mu held. */
-static void
+/* Replies with the unread part of fh->data and unlocks fh->mu. The reply
+ * goes out last, from a copy: once the reader has its bytes it may close,
+ * and the release (on another thread) frees fh. Returns 1 (answered). */
+static int
 reply_pending(fuse_req_t req, struct fh *fh, size_t size)
 {
 	size_t left = fh->data.len - fh->reply_off;
@@ -26,8 +27,9 @@ reply_pending(fuse_req_t req, struct fh *fh, size_t size)
 	if (size > left)
 		size = left;
 	if ((copy = malloc(size ? size : 1)) == NULL) {
+		pthread_mutex_unlock(&fh->mu);
 		fuse_reply_err(req, ENOMEM);
-		return;
+		return 1;
 	}
 	if (size)
 		memcpy(copy, fh->data.p + fh->reply_off, size);
@@ -39,14 +41,13 @@ reply_pending(fuse_req_t req, struct fh *fh, size_t size)
 	pthread_mutex_unlock(&fh->mu);
 	fuse_reply_buf(req, copy, size);
 	free(copy);
-	pthread_mutex_lock(&fh->mu);
+	return 1;
 }
 
 static int
 wait_serve(fuse_req_t req, struct fh *fh, size_t size)
 {
 	struct run_rec r = {0};
-	int done = 0;
 
 	pthread_mutex_lock(&fh->mu);
 	if (!fh->submitted) { /* "submitted": the answer is known */
@@ -66,11 +67,10 @@ wait_serve(fuse_req_t req, struct fh *fh, size_t size)
 			fuse_reply_buf(req, NULL, 0);
 			return 1;
 		}
-		reply_pending(req, fh, size);
-		done = 1;
+		return reply_pending(req, fh, size);
 	}
 	pthread_mutex_unlock(&fh->mu);
-	return done;
+	return 0;
 }
 
 static void
@@ -128,13 +128,11 @@ static int
 events_serve(fuse_req_t req, struct fh *fh, size_t size)
 {
 	struct run_rec r = {0};
-	int ended, done = 1;
+	int ended;
 
 	pthread_mutex_lock(&fh->mu);
-	if (fh->data.len > fh->reply_off) {
-		reply_pending(req, fh, size);
-		goto out;
-	}
+	if (fh->data.len > fh->reply_off)
+		return reply_pending(req, fh, size);
 	/* The run first, then its events: when it has ended, its last event
 	 * is already recorded, so no new line means the end. */
 	if (node_run_brief(&fh->node, &r) != 0) {
@@ -145,16 +143,12 @@ events_serve(fuse_req_t req, struct fh *fh, size_t size)
 	ended = state_completed(r.state) && r.ended != 0;
 	run_rec_free(&r);
 	if (fetch_events(fh) > 0)
-		reply_pending(req, fh, size);
-	else if (ended) {
-		pthread_mutex_unlock(&fh->mu);
-		fuse_reply_buf(req, NULL, 0);
-		return 1;
-	} else
-		done = 0;
-out:
+		return reply_pending(req, fh, size);
 	pthread_mutex_unlock(&fh->mu);
-	return done;
+	if (!ended)
+		return 0;
+	fuse_reply_buf(req, NULL, 0);
+	return 1;
 }
 
 int

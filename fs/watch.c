@@ -239,6 +239,8 @@ interrupted(fuse_req_t req, void *data)
 	}
 	pthread_mutex_unlock(&mu);
 	if (found) {
+		log_info("a blocked read was interrupted and is forgotten (%d still wait)",
+			 watch_parked());
 		fuse_reply_err(req, EINTR);
 		free(found);
 	}

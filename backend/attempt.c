@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "guard.h"
 #include "log.h"
 #include "layout.h"
 #include "sched_int.h"
@@ -143,7 +144,7 @@ build_env(struct stask *t, const struct defn_task *task, const char *outputs)
 
 	while (environ[n])
 		n++;
-	env = calloc(n + (size_t)task->nenv + 4, sizeof(char *));
+	env = calloc(n + (size_t)task->nenv + 5, sizeof(char *));
 	if (env == NULL)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
@@ -157,6 +158,8 @@ build_env(struct stask *t, const struct defn_task *task, const char *outputs)
 			env[--k] = NULL;
 	}
 	if (asprintf(&env[k++], "RUNFS_RUN_ID=%s", t->run->rec.id) < 0)
+		env[--k] = NULL;
+	if (asprintf(&env[k++], GUARD_ENV "=%d", (int)getpid()) < 0)
 		env[--k] = NULL;
 	if (asprintf(&env[k++], "RUNFS_TASK_ID=%s", t->rec.id) < 0)
 		env[--k] = NULL;
@@ -174,8 +177,8 @@ free_env(char **env, const struct defn_task *task)
 		return;
 	while (env[n])
 		n++;
-	/* The last nenv + 3 entries are ours. */
-	for (size_t i = n - ((size_t)task->nenv + 3 <= n ? (size_t)task->nenv + 3 : n); i < n; i++)
+	/* The last nenv + 4 entries are ours. */
+	for (size_t i = n - ((size_t)task->nenv + 4 <= n ? (size_t)task->nenv + 4 : n); i < n; i++)
 		free(env[i]);
 	free(env);
 }

@@ -15,6 +15,7 @@
 
 #include "backend_int.h"
 #include "config.h"
+#include "guard.h"
 #include "defn.h"
 #include "log.h"
 #include "layout.h"
@@ -48,6 +49,11 @@ backend_open(const struct backend_opts *o, struct backend **out, char **err)
 	}
 	if (store_open(b->datadir, &b->st) != 0) {
 		*err = errf("cannot open the store in %s", b->datadir);
+		goto fail;
+	}
+	/* Before any thread starts: the guard is forked. */
+	if (guard_start() < 0) {
+		*err = errf("cannot start the guard process: %s", strerror(errno));
 		goto fail;
 	}
 	b->inproc = (struct runtime){&inproc_ops, b->st, b->datadir, o->jobs, o->grace_ms, NULL};

@@ -244,19 +244,12 @@ static int
 default_write(const struct node *n, struct fh *fh, const char *data, size_t len)
 {
 	char name[128], *err = NULL;
-	size_t i = 0, j = len;
 	int rc;
 
 	(void)n;
 	(void)fh;
-	while (i < len && strchr(" \t\r\n", data[i]))
-		i++;
-	while (j > i && strchr(" \t\r\n", data[j - 1]))
-		j--;
-	if (j == i || j - i >= sizeof(name) || memchr(data + i, '\0', j - i))
+	if (written_word(data, len, name, sizeof(name)) != 0)
 		return EINVAL;
-	memcpy(name, data + i, j - i);
-	name[j - i] = '\0';
 	rc = rerr_errno(backend_config_set_default(fs_backend, name, &err));
 	if (rc)
 		log_info("configs/default: %s", err ? err : strerror(rc));

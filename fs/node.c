@@ -148,3 +148,19 @@ node_run_mtime(const struct node *n, int64_t *mtime)
 	run_rec_free(&r);
 	return 0;
 }
+
+int
+written_word(const char *data, size_t len, char *out, size_t outsz)
+{
+	size_t i = 0, j = len;
+
+	while (i < j && strchr(" \t\r\n", data[i]) && data[i] != '\0')
+		i++;
+	while (j > i && strchr(" \t\r\n", data[j - 1]) && data[j - 1] != '\0')
+		j--;
+	if (j == i || j - i >= outsz || memchr(data + i, '\0', j - i))
+		return EINVAL;
+	memcpy(out, data + i, j - i);
+	out[j - i] = '\0';
+	return 0;
+}

@@ -144,6 +144,9 @@ int list_names(const struct node *dir, const char *const *names, const enum kind
 int nth_line(const char *lines, int i, char *out, size_t outsz);
 int line_index(const char *lines, const char *name);
 int64_t run_mtime(const struct run_rec *r);
+/* One word written to a file (echo's newline and blanks around it are
+ * fine) copied into out; 0, or EINVAL when it is not one short word. */
+int written_word(const char *data, size_t len, char *out, size_t outsz);
 /* The mtime of a node whose content follows its run's state: the run's
  * last change. 0 or an errno value. */
 int node_run_mtime(const struct node *n, int64_t *mtime);

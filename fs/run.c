@@ -192,20 +192,13 @@ ctl_write(const struct node *n, struct fh *fh, const char *data, size_t len)
 {
 	struct run_rec r = {0};
 	char verb[32], *err = NULL;
-	size_t i = 0, j;
 	int rc;
 
 	(void)fh;
-	while (i < len && strchr(" \t\r\n", data[i]))
-		i++;
-	for (j = len; j > i && strchr(" \t\r\n", data[j - 1]); j--)
-		;
-	if (j - i >= sizeof(verb) || j == i || memchr(data + i, '\0', j - i)) {
+	if (written_word(data, len, verb, sizeof(verb)) != 0) {
 		log_info("ctl: refused a write that is not one verb");
 		return EINVAL;
 	}
-	memcpy(verb, data + i, j - i);
-	verb[j - i] = '\0';
 	if ((rc = node_run_brief(n, &r)) != 0)
 		return rc;
 	rc = rerr_errno(backend_control(fs_backend, r.id, verb, &err));

@@ -75,6 +75,8 @@ enum rerr backend_output_path(struct backend *b, const struct run_rec *r, const 
 /* The names, built-ins first; *names and each name are malloc'd. */
 int backend_config_list(struct backend *b, char ***names);
 void backend_config_list_free(char **names, int n);
+/* 1 for the built-ins (in_process, local, ray), which cannot change. */
+int backend_config_builtin(const char *name);
 /* JSON text describing it (tokens as "***"), malloc'd, newline-ended. */
 enum rerr backend_config_json(struct backend *b, const char *name, char **json);
 /* Saves a remote configuration from JSON text, after validation. */

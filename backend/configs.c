@@ -62,6 +62,12 @@ backend_config_list(struct backend *b, char ***names)
 	return (int)i;
 }
 
+int
+backend_config_builtin(const char *name)
+{
+	return config_builtin(name);
+}
+
 void
 backend_config_list_free(char **names, int n)
 {

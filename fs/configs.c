@@ -55,12 +55,6 @@ config_name(const struct node *n)
 }
 
 static int
-builtin(const char *name)
-{
-	return !strcmp(name, "in_process") || !strcmp(name, "local") || !strcmp(name, "ray");
-}
-
-static int
 configs_lookup(const struct node *dir, const char *name, struct node *child)
 {
 	char **names = NULL;
@@ -124,7 +118,7 @@ static int
 configs_create(const struct node *dir, const char *name, struct fh *fh)
 {
 	(void)dir;
-	if (builtin(name) || strcmp(name, "default") == 0)
+	if (backend_config_builtin(name) || strcmp(name, "default") == 0)
 		return EACCES;
 	if ((fh->name = strdup(name)) == NULL)
 		return ENOMEM;
@@ -140,7 +134,7 @@ configs_unlink(const struct node *dir, const char *name)
 	int rc;
 
 	(void)dir;
-	if (builtin(name) || strcmp(name, "default") == 0)
+	if (backend_config_builtin(name) || strcmp(name, "default") == 0)
 		return EACCES;
 	rc = rerr_errno(backend_config_remove(fs_backend, name, &err));
 	if (rc && rc != ENOENT)
@@ -182,7 +176,7 @@ config_open(const struct node *n, struct fh *fh)
 		return ENOENT;
 	if (!fh->writing)
 		return config_render(n, &fh->data, &mtime);
-	if (builtin(fh->name))
+	if (backend_config_builtin(fh->name))
 		return EACCES;
 	fh->stream = 1;
 	return 0;
@@ -212,7 +206,7 @@ static mode_t
 config_mode(const struct node *n)
 {
 	char *name = config_name(n);
-	mode_t m = name && builtin(name) ? 0444 : 0600;
+	mode_t m = name && backend_config_builtin(name) ? 0444 : 0600;
 
 	free(name);
 	return m;

@@ -20,6 +20,8 @@ int cli_usage(const char *usage, const char *fmt, ...) __attribute__((format(pri
 /* The mount to use: want when given (it must be a runfs mount), else the
  * first runfs mount of this process's namespace. 0, or -1 when none. */
 int cli_find_mount(const char *want, char *out, size_t n);
+/* The first runfs mount (fuse.runfs in mountinfo) in which rel exists. */
+int cli_mount_having(const char *rel, char *out, size_t n);
 /* Whether path exists, giving up after timeout_ms (a hung mount). */
 int cli_exists(const char *path, int timeout_ms);
 

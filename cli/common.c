@@ -50,26 +50,20 @@ cli_exists(const char *path, int timeout_ms)
 }
 
 int
-cli_find_mount(const char *want, char *out, size_t n)
+cli_mount_having(const char *rel, char *out, size_t n)
 {
 	FILE *f;
-	char line[4096], mnt[PATH_MAX], type[256];
+	char line[4096], mnt[PATH_MAX], type[256], probe[PATH_MAX + 256];
 	int found = -1;
 
-	if (want) {
-		if ((size_t)snprintf(out, n, "%s/submit", want) >= n || !cli_exists(out, 5000))
-			return -1;
-		snprintf(out, n, "%s", want);
-		return 0;
-	}
 	if ((f = fopen("/proc/self/mountinfo", "r")) == NULL)
 		return -1;
 	while (found < 0 && fgets(line, sizeof(line), f)) {
 		char *sep = strstr(line, " - ");
-		char probe[PATH_MAX + 8];
 		if (sep && sscanf(line, "%*s %*s %*s %*s %4095s", mnt) == 1 &&
 		    sscanf(sep + 3, "%255s", type) == 1 && strcmp(type, "fuse.runfs") == 0 &&
-		    strlen(mnt) < n && snprintf(probe, sizeof(probe), "%s/submit", mnt) > 0 &&
+		    strlen(mnt) < n &&
+		    (size_t)snprintf(probe, sizeof(probe), "%s/%.200s", mnt, rel) < sizeof(probe) &&
 		    cli_exists(probe, 2000)) {
 			snprintf(out, n, "%s", mnt);
 			found = 0;
@@ -77,4 +71,15 @@ cli_find_mount(const char *want, char *out, size_t n)
 	}
 	fclose(f);
 	return found;
+}
+
+int
+cli_find_mount(const char *want, char *out, size_t n)
+{
+	if (want == NULL)
+		return cli_mount_having("submit", out, n);
+	if ((size_t)snprintf(out, n, "%s/submit", want) >= n || !cli_exists(out, 5000))
+		return -1;
+	snprintf(out, n, "%s", want);
+	return 0;
 }

@@ -43,27 +43,16 @@ run_dir_of_path(const char *arg, char *out, size_t n)
 	return 0;
 }
 
-/* A run id: the first runfs mount (fuse.runfs in mountinfo) that has it. */
+/* A run id: the first runfs mount that has it. */
 static int
 run_dir_of_id(const char *id, char *out, size_t n)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "r");
-	char line[4096], mnt[PATH_MAX], type[256];
-	int found = -1;
+	char rel[256], mnt[PATH_MAX];
 
-	if (f == NULL)
+	if ((size_t)snprintf(rel, sizeof(rel), "runs/%s", id) >= sizeof(rel) ||
+	    cli_mount_having(rel, mnt, sizeof(mnt)) < 0)
 		return -1;
-	while (found < 0 && fgets(line, sizeof(line), f)) {
-		char *sep = strstr(line, " - ");
-		if (sep == NULL || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
-		    sscanf(sep + 3, "%255s", type) != 1 || strcmp(type, "fuse.runfs") != 0)
-			continue;
-		if ((size_t)snprintf(out, n, "%.3000s/runs/%.200s", mnt, id) < n &&
-		    cli_exists(out, 2000))
-			found = 0;
-	}
-	fclose(f);
-	return found;
+	return (size_t)snprintf(out, n, "%.3000s/%s", mnt, rel) < n ? 0 : -1;
 }
 
 static int

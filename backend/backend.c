@@ -15,6 +15,7 @@
 
 #include "backend_int.h"
 #include "config.h"
+#include "follow.h"
 #include "guard.h"
 #include "defn.h"
 #include "log.h"
@@ -22,6 +23,16 @@
 #include "plan.h"
 #include "runtime.h"
 #include "util.h"
+
+/* The follower thread's work: what other processes recorded. */
+static void
+follow_store(void *arg)
+{
+	struct backend *b = arg;
+
+	if (store_follow(b->st) < 0)
+		log_warnx("cannot read the changes other processes made");
+}
 
 enum rerr
 backend_open(const struct backend_opts *o, struct backend **out, char **err)
@@ -43,10 +54,15 @@ backend_open(const struct backend_opts *o, struct backend **out, char **err)
 	if (config_check(b, b->config, err) != RF_OK)
 		goto fail;
 	if (mkdir_p(b->datadir, 0700) < 0 ||
-	    snprintf(path, sizeof(path), "%s/runs", b->datadir) < 0 || mkdir_p(path, 0700) < 0) {
+	    snprintf(path, sizeof(path), "%s/runs", b->datadir) < 0 || mkdir_p(path, 0700) < 0 ||
+	    realpath(b->datadir, path) == NULL) {
 		*err = errf("data directory %s: %s", b->datadir, strerror(errno));
 		goto fail;
 	}
+	/* Absolute: the local runtime daemon and the tasks work from "/". */
+	free(b->datadir);
+	if ((b->datadir = strdup(path)) == NULL)
+		goto nomem;
 	if (store_open(b->datadir, &b->st) != 0) {
 		*err = errf("cannot open the store in %s", b->datadir);
 		goto fail;
@@ -56,13 +72,32 @@ backend_open(const struct backend_opts *o, struct backend **out, char **err)
 		*err = errf("cannot start the guard process: %s", strerror(errno));
 		goto fail;
 	}
-	b->inproc = (struct runtime){&inproc_ops, b->st, b->datadir, o->jobs, o->grace_ms, NULL};
+	b->inproc = (struct runtime){&inproc_ops, b->st, b->datadir, o->jobs, o->grace_ms, 0, NULL};
 	if (b->inproc.ops->open(&b->inproc) < 0) {
 		*err = errf("cannot start the in_process runtime");
 		goto fail;
 	}
+	b->local = (struct runtime){&local_ops,	      b->st, b->datadir, o->jobs, o->grace_ms,
+				    !o->no_autostart, NULL};
+	if (b->local.ops->open(&b->local) < 0) {
+		*err = errf("cannot set up the local runtime");
+		goto fail_inproc;
+	}
+	if (follow_start(b->datadir, follow_store, b, &b->follow) < 0) {
+		*err = errf("cannot follow the store's changes: %s", strerror(errno));
+		goto fail_local;
+	}
+	/* A mount of local starts the runtime at once (runs keep waiting
+	 * for it otherwise, which each submit would say). */
+	if (strcmp(b->config, "local") == 0)
+		local_start(&b->local);
 	*out = b;
 	return RF_OK;
+fail_local:
+	b->local.ops->close(&b->local);
+fail_inproc:
+	b->inproc.ops->close(&b->inproc);
+	goto fail;
 nomem:
 	*err = errf("out of memory");
 fail:
@@ -77,6 +112,8 @@ fail:
 void
 backend_close(struct backend *b)
 {
+	follow_stop(b->follow);
+	b->local.ops->close(&b->local);
 	b->inproc.ops->close(&b->inproc);
 	if (b->cache_d) {
 		plan_free(&b->cache_plan);
@@ -99,8 +136,7 @@ backend_datadir(struct backend *b)
 struct runtime *
 runtime_for(struct backend *b, const char *config)
 {
-	(void)config; /* only in_process so far */
-	return &b->inproc;
+	return strcmp(config_canonical(config), "local") == 0 ? &b->local : &b->inproc;
 }
 
 struct subst_ctx {

@@ -21,11 +21,13 @@ struct backend_opts {
 	const char *config;  /* the default configuration for submit */
 	int jobs;	     /* in_process: cores to use; 0 = all */
 	int grace_ms;	     /* stop: SIGTERM, then SIGKILL after this; 0 = 5000 */
+	int no_autostart;    /* local: never start the runtime daemon */
 };
 
 enum rerr backend_open(const struct backend_opts *o, struct backend **out, char **err);
 /* Ends what this process runs: task processes are killed and their runs
- * recorded KILLED, then the store is closed. */
+ * recorded KILLED, then the store is closed. Runs on the local runtime
+ * go on in its daemon. */
 void backend_close(struct backend *b);
 const char *backend_datadir(struct backend *b);
 

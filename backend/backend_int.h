@@ -14,6 +14,8 @@ struct backend {
 	char *datadir;
 	char *config;
 	struct runtime inproc;
+	struct runtime local;
+	struct follow *follow; /* hands other processes' events to the feed */
 	/* The last run whose definition was parsed for its results: results/
 	 * is read file by file, so one parse serves a whole cat of results. */
 	pthread_mutex_t cache_mu;

@@ -43,9 +43,9 @@ verb_allowed(const struct run_rec *r, const char *verb)
 	return 0;
 }
 
-/* A prepared run that never started has nothing to signal. */
-static enum rerr
-terminate_prepared(struct backend *b, struct run_rec *r)
+/* A run that never started has nothing to signal. */
+enum rerr
+run_end_unstarted(struct store *st, struct run_rec *r)
 {
 	enum rerr e;
 
@@ -54,9 +54,9 @@ terminate_prepared(struct backend *b, struct run_rec *r)
 	r->ended = now_ms();
 	free(r->message);
 	r->message = strdup("stopped on request before it started");
-	e = store_run_update(b->st, r);
+	e = store_run_update(st, r);
 	if (e == RF_OK)
-		e = store_flush(b->st);
+		e = store_flush(st);
 	return e;
 }
 
@@ -114,12 +114,16 @@ backend_control(struct backend *b, const char *run_id, const char *verb, char **
 		if (rt->ops->executing(rt, r.seq))
 			e = rt->ops->signal(rt, r.seq, (enum sched_verb)v);
 		else if (r.state == ST_WAITING && r.prepared)
-			e = terminate_prepared(b, &r);
+			e = run_end_unstarted(b->st, &r);
 		else
 			e = RF_BUSY;
 		break;
 	}
-	if (e == RF_BUSY && *err == NULL)
+	if (e == RF_BUSY && *err == NULL && strcmp(r.config, "local") == 0)
+		*err = errf("run %s is on the local runtime, which is not running; `runfs up` "
+			    "records what became of it",
+			    run_id);
+	else if (e == RF_BUSY && *err == NULL)
 		*err = errf("run %s is not executed by this daemon", run_id);
 	if (e == RF_OK)
 		log_info("run %s: %s", run_id, verb);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "recover.h"
 #include "runtime.h"
 #include "util.h"
 
@@ -19,34 +20,6 @@ owner_alive(int pid)
 {
 	/* Our own pid can only be a stale record: this process runs nothing yet. */
 	return pid > 0 && pid != getpid() && (kill(pid, 0) == 0 || errno != ESRCH);
-}
-
-static void
-mark_killed(struct store *st, struct run_rec *r)
-{
-	const char *why = "the runfs daemon ended while the run was executing";
-	struct task_rec page[256];
-	int got;
-
-	for (int from = 0; (got = store_task_list(st, r->seq, from, 256, page)) > 0; from += got) {
-		for (int i = 0; i < got; i++) {
-			if (page[i].state == ST_RUNNING) {
-				page[i].state = ST_KILLED;
-				free(page[i].message);
-				page[i].message = strdup(why);
-				store_task_update(st, &page[i]);
-			}
-			task_rec_free(&page[i]);
-		}
-	}
-	r->state = ST_KILLED;
-	r->owner = 0;
-	if (r->ended == 0)
-		r->ended = now_ms();
-	free(r->message);
-	r->message = strdup(why);
-	store_run_update(st, r);
-	log_info("run %s recorded KILLED: its daemon ended while it ran", r->id);
 }
 
 static int
@@ -60,7 +33,8 @@ inproc_open(struct runtime *rt)
 	for (int i = 0; i < n; i++) {
 		if (strcmp(runs[i].config, "in_process") == 0 && !runs[i].prepared &&
 		    !owner_alive(runs[i].owner))
-			mark_killed(rt->st, &runs[i]);
+			recover_run(rt->st, &runs[i],
+				    "the runfs daemon ended while the run was executing");
 		run_rec_free(&runs[i]);
 	}
 	free(runs);

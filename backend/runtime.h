@@ -30,9 +30,19 @@ struct runtime {
 	const char *datadir;
 	int jobs;
 	int grace_ms;
+	int autostart; /* local: start the runtime daemon when it is not running */
 	void *priv;
 };
 
 extern const struct runtime_ops inproc_ops;
+extern const struct runtime_ops local_ops;
+
+/* local.c: starts the local runtime daemon now unless it runs (or must not
+ * be started: RF_AGAIN). */
+enum rerr local_start(struct runtime *rt);
+
+/* control.c: ends a run that never started (prepared, or queued for a
+ * runtime that had not taken it yet) as TERMINATED. Commits. */
+enum rerr run_end_unstarted(struct store *st, struct run_rec *r);
 
 #endif

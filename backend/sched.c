@@ -344,9 +344,14 @@ fail:
 static void
 launch(struct sched *s, int64_t seq)
 {
-	struct srun *r = load_run(s, seq);
+	struct srun *r;
 
-	if (r == NULL) {
+	/* Asked twice: once from the queue, and again while run_commands
+	 * held the first request outside the lock. */
+	for (r = s->runs; r; r = r->next)
+		if (r->rec.seq == seq)
+			return;
+	if ((r = load_run(s, seq)) == NULL) {
 		struct run_rec rec = {0};
 		/* Leave no run looking as if it waited for something. */
 		if (store_run_get_seq(s->st, seq, &rec) == RF_OK) {
@@ -610,6 +615,32 @@ sched_launch(struct sched *s, int64_t seq)
 		e = queue_cmd(s, seq, VERB_LAUNCH);
 	pthread_mutex_unlock(&s->mu);
 	return e;
+}
+
+int
+sched_count(struct sched *s)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&s->mu);
+	for (struct srun *r = s->runs; r; r = r->next)
+		n++;
+	for (struct cmd *c = s->cmds; c; c = c->next)
+		n += c->verb == VERB_LAUNCH;
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+void
+sched_signal_all(struct sched *s, enum sched_verb v)
+{
+	pthread_mutex_lock(&s->mu);
+	for (struct srun *r = s->runs; r; r = r->next)
+		queue_cmd(s, r->rec.seq, (int)v);
+	for (struct cmd *c = s->cmds; c; c = c->next)
+		if (c->verb == VERB_LAUNCH)
+			queue_cmd(s, c->seq, (int)v);
+	pthread_mutex_unlock(&s->mu);
 }
 
 enum rerr

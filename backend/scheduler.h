@@ -35,5 +35,9 @@ enum rerr sched_launch(struct sched *s, int64_t run_seq);
 /* Stop or kill: RF_BUSY when this scheduler does not execute the run. */
 enum rerr sched_signal(struct sched *s, int64_t run_seq, enum sched_verb v);
 int sched_executing(struct sched *s, int64_t run_seq);
+/* How many runs it executes or is about to. */
+int sched_count(struct sched *s);
+/* Stop or kill every run it executes or is about to. */
+void sched_signal_all(struct sched *s, enum sched_verb v);
 
 #endif

@@ -30,7 +30,7 @@
 #include "store_int.h"
 #include "util.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 /* Bounds the WAL and what a crash can lose when nobody flushes. */
 #define MAX_PENDING  4096
 #define COMMIT_TRIES 10
@@ -65,6 +65,17 @@ static const char schema[] =
     "CREATE INDEX events_run ON events(run_seq, seq);"
     "PRAGMA user_version = 1;";
 
+/*
+ * Version 2: processes share the store (the local runtime, several
+ * mounts). An event names the process that recorded it, so that each
+ * process hands the others' events to its feed and not its own twice;
+ * requests is the queue through which mounts hand runs to the runtime.
+ */
+static const char schema_v2[] = "ALTER TABLE events ADD COLUMN origin INTEGER NOT NULL DEFAULT 0;"
+				"CREATE TABLE requests(seq INTEGER PRIMARY KEY,"
+				" run_seq INTEGER NOT NULL, verb INTEGER NOT NULL);"
+				"PRAGMA user_version = 2;";
+
 #define RUN_COLS                                                                                   \
 	"seq, id, name, config, state, prepared, owner, created, started, ended, updated, "        \
 	"message, ntasks, "                                                                        \
@@ -82,11 +93,14 @@ static const char *const sql[S_COUNT] = {
 		  " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [S_TASK_INS] = "INSERT INTO tasks(" TASK_COLS ")"
 		   " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    [S_EVENT_INS] = "INSERT INTO events(run_seq, task_idx, state, time) VALUES(?, ?, ?, ?)",
+    [S_EVENT_INS] = "INSERT INTO events(run_seq, task_idx, state, time, origin)"
+		    " VALUES(?, ?, ?, ?, ?)",
     [S_RUN_BY_ID] = "SELECT " RUN_COLS " FROM runs WHERE id = ?",
     [S_RUN_BY_SEQ] = "SELECT " RUN_COLS " FROM runs WHERE seq = ?",
     [S_RUN_LIST] = "SELECT " RUN_COLS " FROM runs WHERE seq > ? ORDER BY seq LIMIT ?",
-    [S_RUN_ACTIVE] = "SELECT " RUN_COLS " FROM runs WHERE state IN (?, ?, ?) ORDER BY seq",
+    /* owner != 0: a FAILED run may still have task runs executing. */
+    [S_RUN_ACTIVE] = "SELECT " RUN_COLS " FROM runs WHERE state IN (?, ?, ?) OR owner != 0"
+		     " ORDER BY seq",
     [S_RUN_DEFN] = "SELECT definition FROM runs WHERE seq = ?",
     [S_RUN_STATE] = "SELECT state FROM runs WHERE seq = ?",
     [S_RUN_UPD] = "UPDATE runs SET state = ?, prepared = ?, owner = ?, started = ?, ended = ?,"
@@ -106,6 +120,16 @@ static const char *const sql[S_COUNT] = {
 		   " WHERE run_seq = ? AND idx = ? ORDER BY n",
     [S_EVENT_LIST] = "SELECT seq, run_seq, task_idx, state, time FROM events"
 		     " WHERE run_seq = ? AND seq > ? ORDER BY seq LIMIT ?",
+    [S_EVENT_FOREIGN] = "SELECT seq, run_seq, task_idx, state, time FROM events"
+			" WHERE seq > ? AND origin != ? ORDER BY seq LIMIT ?",
+    [S_EVENT_LAST] = "SELECT ifnull(max(seq), 0) FROM events",
+    [S_REQ_INS] = "INSERT INTO requests(run_seq, verb) VALUES(?, ?)",
+    [S_REQ_LIST] = "SELECT seq, run_seq, verb FROM requests ORDER BY seq LIMIT ?",
+    [S_REQ_DEL] = "DELETE FROM requests WHERE seq <= ?",
+    [S_REQ_CANCEL] = "DELETE FROM requests WHERE run_seq = ? AND verb = ?",
+    [S_REQ_PENDING] = "SELECT count(*) FROM requests WHERE run_seq = ? AND verb = ?",
+    /* Only while no executor owns the run: it would overwrite it anyway. */
+    [S_RUN_NOTE] = "UPDATE runs SET message = ?, updated = ? WHERE seq = ? AND owner = 0",
 };
 
 enum rerr
@@ -123,8 +147,8 @@ store_done(sqlite3_stmt *s)
 }
 
 /* Steps a statement that returns no rows, then resets it; the SQLite code. */
-static int
-step_done(struct store *st, int which, const char *what)
+int
+store_step_done(struct store *st, int which, const char *what)
 {
 	int rc = sqlite3_step(st->s[which]);
 
@@ -164,15 +188,15 @@ store_bind(struct store *st, int which, const char *types, ...)
 	va_end(ap);
 }
 
-static enum rerr
-commit(struct store *st)
+enum rerr
+store_commit(struct store *st)
 {
 	int rc = SQLITE_DONE;
 
 	for (int i = 0; !sqlite3_get_autocommit(st->db) && i < COMMIT_TRIES; i++) {
 		/* On SQLITE_BUSY the transaction stays open, so trying again
 		 * is safe; busy_timeout has usually waited already. */
-		if ((rc = step_done(st, S_COMMIT, "commit")) != SQLITE_BUSY)
+		if ((rc = store_step_done(st, S_COMMIT, "commit")) != SQLITE_BUSY)
 			break;
 		usleep(20000);
 	}
@@ -180,16 +204,22 @@ commit(struct store *st)
 		log_warnx("store: %d writes lost", st->pending);
 	if (rc == SQLITE_DONE || sqlite3_get_autocommit(st->db))
 		st->pending = 0;
+	/* After the commit, never before: a process woken by the nudge must
+	 * find what it was woken for. */
+	if (rc == SQLITE_DONE && st->nudge && futimens(st->nudge_fd, NULL) < 0)
+		log_warn("store: nudge");
+	if (sqlite3_get_autocommit(st->db))
+		st->nudge = 0;
 	return rc == SQLITE_DONE ? RF_OK : RF_IO;
 }
 
-static enum rerr
-write_begin(struct store *st)
+enum rerr
+store_write_begin(struct store *st)
 {
 	if (!sqlite3_get_autocommit(st->db))
 		return RF_OK;
 	st->pending = 0;
-	return step_done(st, S_BEGIN, "begin") == SQLITE_DONE ? RF_OK : RF_IO;
+	return store_step_done(st, S_BEGIN, "begin") == SQLITE_DONE ? RF_OK : RF_IO;
 }
 
 static enum rerr
@@ -197,25 +227,27 @@ write_end(struct store *st)
 {
 	if (++st->pending <= MAX_PENDING)
 		return RF_OK;
-	return commit(st);
+	return store_commit(st);
 }
 
-static void
-rollback(struct store *st)
+void
+store_rollback(struct store *st)
 {
 	if (!sqlite3_get_autocommit(st->db))
-		step_done(st, S_ROLLBACK, "rollback");
+		store_step_done(st, S_ROLLBACK, "rollback");
 	st->pending = 0;
+	st->nudge = 0;
 }
 
 static enum rerr
 event_add(struct store *st, int64_t run_seq, int task_idx, int state, int64_t t,
 	  struct event_rec *ev)
 {
-	store_bind(st, S_EVENT_INS, "IiiI", run_seq, task_idx, state, t);
-	if (step_done(st, S_EVENT_INS, "record event") != SQLITE_DONE)
+	store_bind(st, S_EVENT_INS, "IiiIi", run_seq, task_idx, state, t, st->origin);
+	if (store_step_done(st, S_EVENT_INS, "record event") != SQLITE_DONE)
 		return RF_IO;
 	ev->seq = sqlite3_last_insert_rowid(st->db);
+	st->nudge = 1;
 	ev->run_seq = run_seq;
 	ev->task_idx = task_idx;
 	ev->state = state;
@@ -282,7 +314,8 @@ schema_init(struct store *st)
 		/* Another process may be creating it too: decide under the write lock. */
 		if (exec_sql(st, "BEGIN IMMEDIATE") < 0)
 			return -1;
-		if (user_version(st, &v) < 0 || (v == 0 && exec_sql(st, schema) < 0) ||
+		if (user_version(st, &v) < 0 ||
+		    (v == 0 && (exec_sql(st, schema) < 0 || exec_sql(st, schema_v2) < 0)) ||
 		    exec_sql(st, "COMMIT") < 0) {
 			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 			return -1;
@@ -295,7 +328,16 @@ schema_init(struct store *st)
 			  SCHEMA_VERSION);
 		return -1;
 	}
-	/* Migrations from older versions go here. */
+	if (v == 1) {
+		if (exec_sql(st, "BEGIN IMMEDIATE") < 0)
+			return -1;
+		if (user_version(st, &v) < 0 || (v == 1 && exec_sql(st, schema_v2) < 0) ||
+		    exec_sql(st, "COMMIT") < 0) {
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+		log_info("store: schema upgraded to version %d", SCHEMA_VERSION);
+	}
 	return 0;
 }
 
@@ -331,12 +373,20 @@ store_open(const char *datadir, struct store **out)
 		return RF_IO;
 	}
 	close(fd);
-	if ((st = calloc(1, sizeof(*st))) == NULL)
-		return RF_NOMEM;
-	if (pthread_mutex_init(&st->mu, NULL) != 0) {
+	if (store_nudge_path(datadir, path, sizeof(path)) < 0 ||
+	    (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		log_warn("store: %s", path);
+		return RF_IO;
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL || pthread_mutex_init(&st->mu, NULL) != 0) {
 		free(st);
+		close(fd);
 		return RF_NOMEM;
 	}
+	st->nudge_fd = fd;
+	st->origin = (int)getpid();
+	if ((size_t)snprintf(path, sizeof(path), "%s/runfs.db", datadir) >= sizeof(path))
+		goto fail;
 	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
 		if (st->db)
 			store_db_fail(st, path);
@@ -358,10 +408,14 @@ store_open(const char *datadir, struct store **out)
 			goto fail;
 		}
 	}
+	/* Only what happens from now on is news. */
+	if ((st->followed = store_event_last(st)) < 0)
+		goto fail;
 	*out = st;
 	return RF_OK;
 fail:
 	db_close(st);
+	close(st->nudge_fd);
 	pthread_mutex_destroy(&st->mu);
 	free(st);
 	return RF_IO;
@@ -382,10 +436,11 @@ store_close(struct store *st)
 	if (st == NULL)
 		return;
 	pthread_mutex_lock(&st->mu);
-	if (commit(st) != RF_OK)
-		rollback(st);
+	if (store_commit(st) != RF_OK)
+		store_rollback(st);
 	if (db_close(st) != SQLITE_OK)
 		store_db_fail(st, "close");
+	close(st->nudge_fd);
 	pthread_mutex_unlock(&st->mu);
 	pthread_mutex_destroy(&st->mu);
 	free(st);
@@ -397,7 +452,7 @@ store_flush(struct store *st)
 	enum rerr e;
 
 	pthread_mutex_lock(&st->mu);
-	e = commit(st);
+	e = store_commit(st);
 	pthread_mutex_unlock(&st->mu);
 	return e;
 }
@@ -413,7 +468,7 @@ runs_insert(struct store *st, struct run_rec *run, struct task_rec *tasks, int n
 	store_bind(st, S_RUN_INS, "sssiiiIIIIsis", run->id, run->name, run->config, run->state,
 		   run->prepared, run->owner, run->created, run->started, run->ended, now,
 		   run->message, ntasks, definition);
-	if ((rc = step_done(st, S_RUN_INS, "insert run")) == SQLITE_CONSTRAINT_UNIQUE)
+	if ((rc = store_step_done(st, S_RUN_INS, "insert run")) == SQLITE_CONSTRAINT_UNIQUE)
 		return RF_EXIST;
 	if (rc != SQLITE_DONE)
 		return RF_IO;
@@ -428,7 +483,8 @@ runs_insert(struct store *st, struct run_rec *run, struct task_rec *tasks, int n
 			   t->task, t->state, t->has_exit, t->exit_code, t->attempts,
 			   t->max_attempts, t->started, t->ended, now, t->message, t->parents,
 			   t->command, t->inputs, t->outputs);
-		if ((rc = step_done(st, S_TASK_INS, "insert task")) == SQLITE_CONSTRAINT_UNIQUE) {
+		if ((rc = store_step_done(st, S_TASK_INS, "insert task")) ==
+		    SQLITE_CONSTRAINT_UNIQUE) {
 			log_warnx("store: run %s: task id %s twice", run->id, t->id);
 			return RF_INVAL;
 		}
@@ -437,7 +493,7 @@ runs_insert(struct store *st, struct run_rec *run, struct task_rec *tasks, int n
 	}
 	if ((e = event_add(st, run->seq, -1, run->state, now, ev)) != RF_OK)
 		return e;
-	return commit(st);
+	return store_commit(st);
 }
 
 enum rerr
@@ -453,10 +509,10 @@ store_run_create(struct store *st, struct run_rec *run, struct task_rec *tasks, 
 	pthread_mutex_lock(&st->mu);
 	/* Commit what is batched on its own, so that a refused run cannot
 	 * take it down with it. */
-	if ((e = commit(st)) != RF_OK || (e = write_begin(st)) != RF_OK)
+	if ((e = store_commit(st)) != RF_OK || (e = store_write_begin(st)) != RF_OK)
 		goto out;
 	if ((e = runs_insert(st, run, tasks, ntasks, definition, now, &ev)) != RF_OK) {
-		rollback(st);
+		store_rollback(st);
 		run->seq = 0;
 		goto out;
 	}
@@ -484,7 +540,7 @@ change(struct store *st, int q, int upd, int64_t run_seq, int task_idx, int stat
 	enum rerr e = RF_IO;
 	int rc, old = -1;
 
-	if (write_begin(st) != RF_OK)
+	if (store_write_begin(st) != RF_OK)
 		goto out;
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		old = sqlite3_column_int(s, 0);
@@ -493,7 +549,7 @@ change(struct store *st, int q, int upd, int64_t run_seq, int task_idx, int stat
 	else
 		store_db_fail(st, "read state");
 	store_done(s);
-	if (old < 0 || step_done(st, upd, "update") != SQLITE_DONE)
+	if (old < 0 || store_step_done(st, upd, "update") != SQLITE_DONE)
 		goto out;
 	if (old != state) {
 		if (event_add(st, run_seq, task_idx, state, now, &ev) != RF_OK)
@@ -548,10 +604,10 @@ store_attempt_put(struct store *st, int64_t run_seq, int idx, const struct attem
 	enum rerr e;
 
 	pthread_mutex_lock(&st->mu);
-	if ((e = write_begin(st)) == RF_OK) {
+	if ((e = store_write_begin(st)) == RF_OK) {
 		store_bind(st, S_ATT_PUT, "IiiiiiIIs", run_seq, idx, a->n, a->state, a->has_exit,
 			   a->exit_code, a->started, a->ended, a->message);
-		if (step_done(st, S_ATT_PUT, "put attempt") == SQLITE_DONE)
+		if (store_step_done(st, S_ATT_PUT, "put attempt") == SQLITE_DONE)
 			e = write_end(st);
 		else
 			e = RF_IO;

@@ -14,6 +14,7 @@
 #ifndef RUNFS_STORE_H
 #define RUNFS_STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "rerr.h"
@@ -127,6 +128,45 @@ enum rerr store_attempt_put(struct store *st, int64_t run_seq, int idx,
 /* Events of a run with seq > after, at most limit, in order. */
 int store_event_list(struct store *st, int64_t run_seq, int64_t after, int limit,
 		     struct event_rec *out);
+
+/*
+ * Sharing the store between processes (store_share.c): the local runtime
+ * daemon and any number of mounts open the same data directory.
+ */
+
+/* Every commit that records events or requests touches this file
+ * (DATA/changed) afterwards: inotify's IN_ATTRIB on it wakes the other
+ * processes. -1 when the path does not fit. */
+int store_nudge_path(const char *datadir, char *path, size_t n);
+/* Events recorded by other processes with seq > after, in order. */
+int store_event_foreign(struct store *st, int64_t after, int limit, struct event_rec *out);
+/* The latest event's seq (0 when none), or -1. */
+int64_t store_event_last(struct store *st);
+
+/* The queue through which a process asks the local runtime to act on a
+ * run. Durable: requests made while the runtime is down wait for it. */
+enum request_verb { REQ_LAUNCH = 1, REQ_STOP, REQ_KILL };
+struct request_rec {
+	int64_t seq;
+	int64_t run_seq;
+	int verb;
+};
+/* Each of these commits before it returns. */
+enum rerr store_request_put(struct store *st, int64_t run_seq, int verb);
+/* Takes (removes) the oldest requests, at most limit; the count or -1.
+ * Only one process can take a given request. */
+int store_request_take(struct store *st, int limit, struct request_rec *out);
+/* Withdraws a queued request: 1 when one was withdrawn (so nobody took
+ * it), 0 when none was queued, -1 on error. */
+int store_request_cancel(struct store *st, int64_t run_seq, int verb);
+/* Whether such a request is queued: 1, 0, or -1 on error. */
+int store_request_pending(struct store *st, int64_t run_seq, int verb);
+/* Hands the events other processes recorded since the last call (or since
+ * store_open) to the feed; how many, or -1. */
+int store_follow(struct store *st);
+/* Sets the message of a run no executor owns (why it waits), leaving
+ * everything else as it is. Commits. */
+enum rerr store_run_note(struct store *st, int64_t run_seq, const char *message);
 
 void run_rec_free(struct run_rec *r);
 void task_rec_free(struct task_rec *t);

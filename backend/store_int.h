@@ -38,6 +38,14 @@ enum {
 	S_ATT_PUT,
 	S_ATT_LIST,
 	S_EVENT_LIST,
+	S_EVENT_FOREIGN,
+	S_EVENT_LAST,
+	S_REQ_INS,
+	S_REQ_LIST,
+	S_REQ_DEL,
+	S_REQ_CANCEL,
+	S_REQ_PENDING,
+	S_RUN_NOTE,
 	S_COUNT
 };
 
@@ -48,6 +56,10 @@ struct store {
 	int pending; /* writes in the open transaction */
 	store_feed_fn feed;
 	void *feed_arg;
+	int origin;	  /* this process: events.origin */
+	int nudge;	  /* the open transaction records something others await */
+	int nudge_fd;	  /* DATA/changed, touched after such a commit */
+	int64_t followed; /* the latest event store_follow handed on */
 };
 
 /* Whether state is one a record may hold. */
@@ -71,6 +83,15 @@ void store_done(sqlite3_stmt *s);
  */
 void store_vbind(sqlite3_stmt *s, const char *types, va_list ap);
 void store_bind(struct store *st, int which, const char *types, ...);
+
+/* Steps a statement that returns no rows and resets it; SQLite's code. */
+int store_step_done(struct store *st, int which, const char *what);
+/* Opens the write transaction unless one is open. */
+enum rerr store_write_begin(struct store *st);
+/* Commits the open transaction, if any, and then nudges the other
+ * processes when it recorded events or requests. */
+enum rerr store_commit(struct store *st);
+void store_rollback(struct store *st);
 
 /* store_read.c */
 

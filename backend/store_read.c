@@ -331,6 +331,40 @@ store_event_list(struct store *st, int64_t run_seq, int64_t after, int limit, st
 	return listed(n);
 }
 
+int
+store_event_foreign(struct store *st, int64_t after, int limit, struct event_rec *out)
+{
+	struct rows r = {event_row, NULL, sizeof(*out), limit, (char *)out, 0};
+	int n = limit > 0 ? query(st, S_EVENT_FOREIGN, &r, "Iii", after, st->origin, limit) : 0;
+
+	return listed(n);
+}
+
+static int
+int64_row(sqlite3_stmt *s, void *p)
+{
+	*(int64_t *)p = sqlite3_column_int64(s, 0);
+	return 0;
+}
+
+int64_t
+store_event_last(struct store *st)
+{
+	int64_t last = 0;
+	struct rows r = {int64_row, NULL, sizeof(last), 1, (char *)&last, 0};
+
+	return query(st, S_EVENT_LAST, &r, "") == 1 ? last : -1;
+}
+
+int
+store_request_pending(struct store *st, int64_t run_seq, int verb)
+{
+	int64_t n = 0;
+	struct rows r = {int64_row, NULL, sizeof(n), 1, (char *)&n, 0};
+
+	return query(st, S_REQ_PENDING, &r, "Ii", run_seq, verb) == 1 ? n > 0 : -1;
+}
+
 void
 run_rec_free(struct run_rec *r)
 {

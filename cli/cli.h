@@ -15,6 +15,14 @@ int cli_submit(int argc, char **argv);
 /* runfs runs [--state S]... [--limit N] [--max-age 1d2h] [--mount DIR] */
 int cli_runs(int argc, char **argv);
 
+/* runfs up | down | status: the local runtime daemon (cli/runtime.c). */
+int cli_up(int argc, char **argv);
+int cli_down(int argc, char **argv);
+int cli_status(int argc, char **argv);
+
+/* The default data directory: $XDG_DATA_HOME/runfs or ~/.local/share/runfs
+ * (malloc'd), NULL when neither variable is set. */
+char *cli_data_dir(void);
 /* A usage error: one line saying what is wrong, then the usage; exit 2. */
 int cli_usage(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The mount to use: want when given (it must be a runfs mount), else the

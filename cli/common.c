@@ -73,6 +73,19 @@ cli_mount_having(const char *rel, char *out, size_t n)
 	return found;
 }
 
+char *
+cli_data_dir(void)
+{
+	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+	char *dir = NULL;
+
+	if (xdg && *xdg)
+		return asprintf(&dir, "%s/runfs", xdg) < 0 ? NULL : dir;
+	if (home && *home)
+		return asprintf(&dir, "%s/.local/share/runfs", home) < 0 ? NULL : dir;
+	return NULL;
+}
+
 int
 cli_find_mount(const char *want, char *out, size_t n)
 {

@@ -20,6 +20,7 @@ struct options {
 	int jobs;
 	int grace;
 	int allow_other;
+	int no_autostart;
 	char *config;
 	int help, version;
 };
@@ -34,6 +35,7 @@ static const struct fuse_opt option_spec[] = {
     OPT("data_dir=%s", data_dir),
     OPT("jobs=%d", jobs),
     OPT("grace=%d", grace),
+    OPT("no_autostart", no_autostart),
     FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
     FUSE_OPT_KEY("-h", KEY_HELP),
     FUSE_OPT_KEY("--help", KEY_HELP),
@@ -46,15 +48,16 @@ static const struct {
 	const char *name;
 	int (*fn)(int, char **);
 } commands[] = {
-    {"watch", cli_watch},   {"login", cli_login}, {"config", cli_config},
-    {"submit", cli_submit}, {"runs", cli_runs},
+    {"watch", cli_watch}, {"login", cli_login}, {"config", cli_config}, {"submit", cli_submit},
+    {"runs", cli_runs},	  {"up", cli_up},	{"down", cli_down},	{"status", cli_status},
 };
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"usage: runfs [-f] [-d] [-o data_dir=DIR,jobs=N,grace=SECONDS,allow_other] "
+		"usage: runfs [-f] [-d] [-o "
+		"data_dir=DIR,jobs=N,grace=SECONDS,no_autostart,allow_other] "
 		"CONFIG MOUNTPOINT\n"
 		"       runfs login URL --token TOKEN [--user U] [--partition P] [--workdir DIR] "
 		"[--name NAME]\n"
@@ -62,6 +65,9 @@ usage(FILE *f)
 		"       runfs submit FILE [--config NAME] [--mount DIR]\n"
 		"       runfs runs [--state S]... [--limit N] [--max-age 1d2h3m4s] [--mount DIR]\n"
 		"       runfs watch RUN\n"
+		"       runfs up [--data DIR] [--jobs N] [--grace SECONDS] [--foreground]\n"
+		"       runfs down [--data DIR] [--wait] [--timeout SECONDS]\n"
+		"       runfs status [--data DIR]\n"
 		"       runfs --help | --version\n"
 		"CONFIG is in_process or local (ray is local); see runfs(1) and docs/TREE.md.\n");
 }
@@ -91,19 +97,6 @@ opt_proc(void *data, const char *arg, int key, struct fuse_args *out)
 		return 0;
 	}
 	return 1;
-}
-
-static char *
-default_data_dir(void)
-{
-	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-	char *dir = NULL;
-
-	if (xdg && *xdg)
-		return asprintf(&dir, "%s/runfs", xdg) < 0 ? NULL : dir;
-	if (home && *home)
-		return asprintf(&dir, "%s/.local/share/runfs", home) < 0 ? NULL : dir;
-	return NULL;
 }
 
 int
@@ -157,7 +150,7 @@ main(int argc, char *argv[])
 		goto usage;
 	}
 	log_init("runfs", fo.debug);
-	if (o.data_dir == NULL && (o.data_dir = default_data_dir()) == NULL)
+	if (o.data_dir == NULL && (o.data_dir = cli_data_dir()) == NULL)
 		fatalx("no data directory: set HOME or XDG_DATA_HOME, or give -o data_dir=DIR");
 	if ((se = fuse_session_new(&args, fs_ops(), sizeof(*fs_ops()), NULL)) == NULL)
 		goto out;
@@ -168,8 +161,9 @@ main(int argc, char *argv[])
 	mounted = 1;
 	if (fuse_daemonize(fo.foreground) != 0)
 		goto out;
-	if (backend_open(&(struct backend_opts){o.data_dir, o.config, o.jobs, o.grace * 1000}, &b,
-			 &err) != RF_OK) {
+	if (backend_open(&(struct backend_opts){o.data_dir, o.config, o.jobs, o.grace * 1000,
+						o.no_autostart},
+			 &b, &err) != RF_OK) {
 		log_warnx("%s", err ? err : "cannot start");
 		goto out;
 	}

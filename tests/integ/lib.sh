@@ -51,8 +51,11 @@ TO=10 # seconds any single operation through the mount may take
 RUNFS_PID=
 RUNFS_RC=
 RUNFS_LOG=
-RUNFS_LOGS=()
+# The local runtime's log is checked like a mount's.
+RUNFS_LOGS=("$DATA/local.log")
 RUNFS_N=0
+EXTRA_PIDS=() # mounts made with start_extra, and their mount points
+EXTRA_MNTS=()
 ALLOW_STDERR=() # extended regexps of daemon stderr lines this test expects
 FAILED=0
 
@@ -242,6 +245,83 @@ crash_runfs() {
 	_unmount
 }
 
+# ------------------------------------------------- more mounts, local runtime
+
+# start_extra DIR CONFIG [OPTS]: another mount of the same data directory on
+# DIR (created), ready when DIR/submit exists; unmounted by the EXIT trap.
+start_extra() {
+	local dir=$1 config=$2 opts="data_dir=$DATA" log i pid
+	[[ -n ${3:-} ]] && opts+=",$3"
+	mkdir -p "$dir"
+	RUNFS_N=$((RUNFS_N + 1))
+	log=$T/runfs.$RUNFS_N.log
+	RUNFS_LOGS+=("$log")
+	"$RUNFS" -f -o "$opts" "$config" "$dir" </dev/null >>"$log" 2>&1 &
+	pid=$!
+	EXTRA_PIDS+=("$pid")
+	EXTRA_MNTS+=("$dir")
+	for ((i = 0; i < 200; i++)); do
+		timeout 2 stat "$dir/submit" >/dev/null 2>&1 && return 0
+		_alive "$pid" || fail "runfs on $dir exited while starting: $(cat "$log")"
+		sleep 0.05
+	done
+	fail "runfs did not serve $dir/submit within 10 s"
+}
+
+# stop_extra DIR: unmounts DIR and waits (bounded) for its daemon to exit 0.
+stop_extra() {
+	local k i rc=0
+	for k in "${!EXTRA_MNTS[@]}"; do
+		[[ ${EXTRA_MNTS[$k]} == "$1" ]] || continue
+		timeout "$TO" fusermount3 -u "$1" || fail "cannot unmount $1"
+		for ((i = 0; i < 300; i++)); do
+			_alive "${EXTRA_PIDS[$k]}" || break
+			sleep 0.05
+		done
+		_alive "${EXTRA_PIDS[$k]}" && fail "runfs on $1 did not exit after the unmount"
+		wait "${EXTRA_PIDS[$k]}" || rc=$?
+		unset "EXTRA_MNTS[$k]" "EXTRA_PIDS[$k]"
+		((rc == 0)) || fail "runfs on $1 exited with status $rc"
+		return 0
+	done
+	fail "stop_extra: $1 is not mounted by start_extra"
+}
+
+_stop_extras() {
+	local k
+	for k in "${!EXTRA_MNTS[@]}"; do
+		if grep -qF " ${EXTRA_MNTS[$k]} " /proc/self/mountinfo; then
+			timeout "$TO" fusermount3 -u "${EXTRA_MNTS[$k]}" 2>/dev/null ||
+				timeout "$TO" fusermount3 -uz "${EXTRA_MNTS[$k]}" || true
+		fi
+		kill "${EXTRA_PIDS[$k]}" 2>/dev/null || true
+		wait "${EXTRA_PIDS[$k]}" 2>/dev/null || true
+	done
+	EXTRA_PIDS=()
+	EXTRA_MNTS=()
+}
+
+# local_pid: the local runtime's pid for $DATA, or nothing when it is down.
+local_pid() {
+	local out
+	out=$("$RUNFS" status --data "$DATA") || return 0
+	[[ $out =~ \(pid\ ([0-9]+), ]] && echo "${BASH_REMATCH[1]}"
+}
+
+# The EXIT trap ends a local runtime the test left running: `runfs down`,
+# then SIGKILL by its pid when that did not do it.
+_stop_local() {
+	local pid
+	[[ -d $DATA ]] || return 0
+	pid=$(local_pid 2>/dev/null) || true
+	[[ -n $pid ]] || return 0
+	timeout 30 "$RUNFS" down --data "$DATA" --timeout 20 >/dev/null 2>&1 || true
+	if _alive "$pid"; then
+		echo "# the local runtime (pid $pid) did not stop: SIGKILL" >&2
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+}
+
 # check_stderr [ERE...]: fails when a daemon log has a line with "error:",
 # "fatal:", a sanitizer report or "runtime error:" that no allowed pattern
 # (ALLOW_STDERR plus the arguments) matches.
@@ -283,6 +363,8 @@ _on_exit() {
 		fi
 	fi
 	_unmount
+	_stop_extras
+	_stop_local
 	kill "$WATCHDOG_PID" 2>/dev/null || true
 	_kill_leftovers
 	if ((rc == 0)); then

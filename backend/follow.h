@@ -1,0 +1,23 @@
+/*
+ * Following what other processes do to the shared store: every commit
+ * that records events or requests touches DATA/changed, and an inotify
+ * watch on it (IN_ATTRIB) wakes whoever follows. A timer backs the watch
+ * up, so a lost wake-up costs a second, never a change.
+ */
+#ifndef RUNFS_FOLLOW_H
+#define RUNFS_FOLLOW_H
+
+#define FOLLOW_FALLBACK_MS 1000
+
+struct follow;
+
+/* An inotify descriptor (non-blocking) readable after each nudge, or -1. */
+int nudge_watch(const char *datadir);
+/* Empties it after a wake-up. */
+void nudge_drain(int fd);
+
+/* A thread calling fn(arg) after each nudge and every FOLLOW_FALLBACK_MS. */
+int follow_start(const char *datadir, void (*fn)(void *), void *arg, struct follow **out);
+void follow_stop(struct follow *f);
+
+#endif

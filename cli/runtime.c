@@ -1,0 +1,175 @@
+/*
+ * runfs up | down | status: the local runtime daemon of a data directory
+ * (backend/localrt.h). up and down are idempotent: they exit 0 when the
+ * daemon already is as asked; status exits 0 when it runs and 1 when not.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "localrt.h"
+#include "log.h"
+#include "util.h"
+
+#define UP_USAGE     "runfs up [--data DIR] [--jobs N] [--grace SECONDS] [--foreground]"
+#define DOWN_USAGE   "runfs down [--data DIR] [--wait] [--timeout SECONDS]"
+#define STATUS_USAGE "runfs status [--data DIR]"
+
+struct args {
+	const char *data;
+	int jobs, grace_ms, foreground, wait, timeout_s;
+};
+
+/* A whole number in [lo, hi], or -1. */
+static int
+number(const char *s, int lo, int hi)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	return errno || end == s || *end || v < lo || v > hi ? -1 : (int)v;
+}
+
+/* Parses the options usage allows (those named in it); 0, or 2 after
+ * printing the usage error. */
+static int
+parse(int argc, char **argv, const char *usage, struct args *a)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		int takes = strcmp(opt, "--foreground") && strcmp(opt, "--wait");
+
+		if (strncmp(opt, "--", 2) || !strstr(usage, opt))
+			return cli_usage(usage, "unexpected argument %s", opt);
+		if (takes && val == NULL)
+			return cli_usage(usage, "%s needs a value", opt);
+		if (!strcmp(opt, "--data"))
+			a->data = val;
+		else if (!strcmp(opt, "--jobs") && (a->jobs = number(val, 0, 4096)) < 0)
+			return cli_usage(usage, "--jobs takes 0 to 4096");
+		else if (!strcmp(opt, "--grace") && (a->grace_ms = number(val, 0, 86400)) < 0)
+			return cli_usage(usage, "--grace takes 0 to 86400 seconds");
+		else if (!strcmp(opt, "--grace"))
+			a->grace_ms *= 1000;
+		else if (!strcmp(opt, "--grace-ms") && (a->grace_ms = number(val, 0, 86400000)) < 0)
+			return cli_usage(usage, "--grace-ms takes 0 to 86400000");
+		else if (!strcmp(opt, "--timeout") && (a->timeout_s = number(val, 1, 86400)) < 0)
+			return cli_usage(usage, "--timeout takes 1 to 86400 seconds");
+		else if (!strcmp(opt, "--foreground"))
+			a->foreground = 1;
+		else if (!strcmp(opt, "--wait"))
+			a->wait = 1;
+		i += takes;
+	}
+	return 0;
+}
+
+/* The data directory, absolute (the daemon works from "/"); NULL after
+ * saying why. */
+static char *
+data_dir(const char *given)
+{
+	char *dir = given ? strdup(given) : cli_data_dir(), *abs;
+
+	if (dir == NULL) {
+		fprintf(stderr, "runfs: no data directory: set HOME or XDG_DATA_HOME, or give "
+				"--data DIR\n");
+		return NULL;
+	}
+	if (mkdir_p(dir, 0700) < 0 || (abs = realpath(dir, NULL)) == NULL) {
+		fprintf(stderr, "runfs: data directory %s: %s\n", dir, strerror(errno));
+		free(dir);
+		return NULL;
+	}
+	free(dir);
+	return abs;
+}
+
+int
+cli_up(int argc, char **argv)
+{
+	struct args a = {0};
+	struct localrt_opts o;
+	char *err = NULL;
+	int rc, pid, already;
+
+	/* --grace-ms is how a mount passes its grace on; not in the usage. */
+	if ((rc = parse(argc, argv, UP_USAGE " --grace-ms", &a)) != 0)
+		return rc;
+	if ((o.datadir = data_dir(a.data)) == NULL)
+		return 1;
+	o.jobs = a.jobs;
+	o.grace_ms = a.grace_ms;
+	if (a.foreground) {
+		rc = localrt_serve(&o, -1);
+	} else if (localrt_up(&o, &pid, &already, &err) != RF_OK) {
+		fprintf(stderr, "runfs: %s\n", err ? err : "cannot start the local runtime");
+		rc = 1;
+	} else {
+		printf("local runtime %s (pid %d, data %s, log %s/local.log)\n",
+		       already ? "already running" : "started", pid, o.datadir, o.datadir);
+		rc = 0;
+	}
+	free(err);
+	free((char *)o.datadir);
+	return rc;
+}
+
+int
+cli_down(int argc, char **argv)
+{
+	struct args a = {0};
+	char *dir, *err = NULL;
+	int rc, pid;
+
+	if ((rc = parse(argc, argv, DOWN_USAGE, &a)) != 0)
+		return rc;
+	if ((dir = data_dir(a.data)) == NULL)
+		return 1;
+	if (a.wait)
+		printf("waiting for the local runtime's runs to finish\n");
+	fflush(stdout);
+	if (localrt_down(dir, a.wait, a.timeout_s ? a.timeout_s * 1000 : -1, &pid, &err) != RF_OK) {
+		fprintf(stderr, "runfs: %s\n", err ? err : "cannot stop the local runtime");
+		rc = 1;
+	} else if (pid == 0) {
+		printf("local runtime not running (data %s)\n", dir);
+	} else {
+		printf("local runtime stopped (pid %d)\n", pid);
+	}
+	free(err);
+	free(dir);
+	return rc;
+}
+
+int
+cli_status(int argc, char **argv)
+{
+	struct args a = {0};
+	char *dir;
+	int rc, pid;
+
+	if ((rc = parse(argc, argv, STATUS_USAGE, &a)) != 0)
+		return rc;
+	if ((dir = data_dir(a.data)) == NULL)
+		return 2;
+	if ((pid = localrt_pid(dir)) < 0) {
+		fprintf(stderr, "runfs: cannot read %s/local.pid: %s\n", dir, strerror(errno));
+		rc = 2;
+	} else if (pid == 0) {
+		printf("local runtime not running (data %s)\n", dir);
+		rc = 1;
+	} else {
+		printf("local runtime running (pid %d, data %s, log %s/local.log)\n", pid, dir,
+		       dir);
+		rc = 0;
+	}
+	free(dir);
+	return rc;
+}

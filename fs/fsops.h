@@ -6,7 +6,10 @@
 
 /* The operations; they serve fs_backend, set before the loop starts. */
 const struct fuse_lowlevel_ops *fs_ops(void);
+struct fh *fh_new(void);
 void fh_free(struct fh *fh);
+/* At exit, once no request can come: frees the files never released. */
+void fh_free_all(void);
 
 /* stream.c: request streams (submit, prepare, saving a configuration). */
 typedef void (*answer_fn)(struct fh *fh);

@@ -197,6 +197,7 @@ out:
 		watch_stop(b);
 		backend_close(b);
 	}
+	fh_free_all();
 	if (loop)
 		fuse_loop_cfg_destroy(loop);
 	if (se) {

@@ -78,13 +78,14 @@ struct fh {
 	int submitted;
 	int rejected;
 	/* watching (watch.c, wait.c) */
-	int polled;	/* a poll handle is registered */
-	int stream;	/* reads go to the kind's read hook */
-	int writing;	/* opened for writing */
-	char *name;	/* a configuration being saved */
-	int read_once;	/* a later read at offset 0 renders afresh */
-	int64_t seen;	/* the run's last event when last rendered */
-	int64_t cursor; /* events: the last event delivered */
+	int polled;			  /* a poll handle is registered */
+	int stream;			  /* reads go to the kind's read hook */
+	int writing;			  /* opened for writing */
+	char *name;			  /* a configuration being saved */
+	int read_once;			  /* a later read at offset 0 renders afresh */
+	int64_t seen;			  /* the run's last event when last rendered */
+	int64_t cursor;			  /* events: the last event delivered */
+	struct fh *prev_open, *next_open; /* every open file (ops.c) */
 };
 
 /* What a directory adds for one entry; returns 1 when the reply is full. */

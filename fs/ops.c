@@ -280,14 +280,12 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, EACCES);
 		return;
 	}
-	if ((fh = calloc(1, sizeof(*fh))) == NULL) {
+	if ((fh = fh_new()) == NULL) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	fh->fd = -1;
 	fh->node = n;
 	fh->writing = (fi->flags & O_ACCMODE) != O_RDONLY;
-	pthread_mutex_init(&fh->mu, NULL);
 	/* The counter before the content: a change in between is then seen
 	 * by poll() as new, never lost. */
 	fh->seen = run_changes(&n);
@@ -532,12 +530,10 @@ op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		fuse_reply_err(req, EROFS);
 		return;
 	}
-	if ((fh = calloc(1, sizeof(*fh))) == NULL) {
+	if ((fh = fh_new()) == NULL) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	fh->fd = -1;
-	pthread_mutex_init(&fh->mu, NULL);
 	if ((err = ops_of(&dir)->create(&dir, name, fh)) != 0) {
 		fh_free(fh);
 		fuse_reply_err(req, err);
@@ -588,11 +584,52 @@ fs_ops(void)
 	return &ops;
 }
 
+/*
+ * Every open file, so that the ones the kernel never releases (a mount
+ * torn down under an open file: lazy unmount, or SIGTERM) are freed at
+ * exit rather than leaked.
+ */
+static pthread_mutex_t open_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct fh *open_files;
+
+struct fh *
+fh_new(void)
+{
+	struct fh *fh = calloc(1, sizeof(*fh));
+
+	if (fh == NULL)
+		return NULL;
+	fh->fd = -1;
+	pthread_mutex_init(&fh->mu, NULL);
+	pthread_mutex_lock(&open_mu);
+	fh->next_open = open_files;
+	if (open_files)
+		open_files->prev_open = fh;
+	open_files = fh;
+	pthread_mutex_unlock(&open_mu);
+	return fh;
+}
+
+void
+fh_free_all(void)
+{
+	while (open_files)
+		fh_free(open_files);
+}
+
 void
 fh_free(struct fh *fh)
 {
 	if (fh == NULL)
 		return;
+	pthread_mutex_lock(&open_mu);
+	if (fh->prev_open)
+		fh->prev_open->next_open = fh->next_open;
+	else
+		open_files = fh->next_open;
+	if (fh->next_open)
+		fh->next_open->prev_open = fh->prev_open;
+	pthread_mutex_unlock(&open_mu);
 	if (fh->fd >= 0)
 		close(fh->fd);
 	buf_free(&fh->data);

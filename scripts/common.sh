@@ -50,8 +50,16 @@ unmount_runfs() {
 	fi
 }
 
+# down_local: stops the local runtime this script's data directory may have
+# (started by `runfs up` or by a local run), and waits for it.
+down_local() {
+	[[ -n $RUNFS && -d $DATA ]] || return 0
+	timeout 30 "$RUNFS" down --data "$DATA" --timeout 20 >/dev/null || true
+}
+
 _cleanup() {
 	unmount_runfs
+	down_local
 	if [[ -n $WORK ]] && ! _mounted; then
 		rm -rf "$WORK"
 	fi

@@ -5,6 +5,7 @@
  * store_event_foreign). Both are read when DATA/changed is touched, which
  * every commit recording events or requests does after it lands.
  */
+#include <stdarg.h>
 #include <stdio.h>
 
 #include <sqlite3.h>
@@ -20,26 +21,39 @@ store_nudge_path(const char *datadir, char *path, size_t n)
 	return (size_t)snprintf(path, n, "%s/changed", datadir) < n ? 0 : -1;
 }
 
-enum rerr
-store_request_put(struct store *st, int64_t run_seq, int verb)
+/*
+ * Runs one writing statement in a transaction of its own and commits it;
+ * the rows it changed, or -1. What is batched commits first, on its own:
+ * a failure here must not roll the scheduler's changes back with it.
+ */
+static int
+write_one(struct store *st, int which, int nudge, const char *types, ...)
 {
-	enum rerr e;
+	va_list ap;
+	int n = -1;
 
 	pthread_mutex_lock(&st->mu);
-	/* What is batched commits on its own: a failure here must not
-	 * roll the scheduler's changes back with it. */
-	if ((e = store_commit(st)) == RF_OK && (e = store_write_begin(st)) == RF_OK) {
-		store_bind(st, S_REQ_INS, "Ii", run_seq, verb);
-		if (store_step_done(st, S_REQ_INS, "queue request") == SQLITE_DONE) {
-			st->nudge = 1;
-			e = store_commit(st);
+	if (store_commit(st) == RF_OK && store_write_begin(st) == RF_OK) {
+		va_start(ap, types);
+		store_vbind(st->s[which], types, ap);
+		va_end(ap);
+		if (store_step_done(st, which, sqlite3_sql(st->s[which])) == SQLITE_DONE) {
+			n = sqlite3_changes(st->db);
+			st->nudge |= nudge;
+			if (store_commit(st) != RF_OK)
+				n = -1;
 		} else {
 			store_rollback(st);
-			e = RF_IO;
 		}
 	}
 	pthread_mutex_unlock(&st->mu);
-	return e;
+	return n;
+}
+
+enum rerr
+store_request_put(struct store *st, int64_t run_seq, int verb)
+{
+	return write_one(st, S_REQ_INS, 1, "Ii", run_seq, verb) < 0 ? RF_IO : RF_OK;
 }
 
 /* Reads up to limit queued requests; the count or -1. Lock held. */
@@ -96,21 +110,9 @@ fail:
 int
 store_request_cancel(struct store *st, int64_t run_seq, int verb)
 {
-	int n = -1;
+	int n = write_one(st, S_REQ_CANCEL, 0, "Ii", run_seq, verb);
 
-	pthread_mutex_lock(&st->mu);
-	if (store_commit(st) == RF_OK && store_write_begin(st) == RF_OK) {
-		store_bind(st, S_REQ_CANCEL, "Ii", run_seq, verb);
-		if (store_step_done(st, S_REQ_CANCEL, "withdraw request") == SQLITE_DONE) {
-			n = sqlite3_changes(st->db) > 0;
-			if (store_commit(st) != RF_OK)
-				n = -1;
-		} else {
-			store_rollback(st);
-		}
-	}
-	pthread_mutex_unlock(&st->mu);
-	return n;
+	return n < 0 ? -1 : n > 0;
 }
 
 int
@@ -155,18 +157,5 @@ store_follow(struct store *st)
 enum rerr
 store_run_note(struct store *st, int64_t run_seq, const char *message)
 {
-	enum rerr e;
-
-	pthread_mutex_lock(&st->mu);
-	if ((e = store_commit(st)) == RF_OK && (e = store_write_begin(st)) == RF_OK) {
-		store_bind(st, S_RUN_NOTE, "sII", message, now_ms(), run_seq);
-		if (store_step_done(st, S_RUN_NOTE, "note") == SQLITE_DONE) {
-			e = store_commit(st);
-		} else {
-			store_rollback(st);
-			e = RF_IO;
-		}
-	}
-	pthread_mutex_unlock(&st->mu);
-	return e;
+	return write_one(st, S_RUN_NOTE, 0, "sII", message, now_ms(), run_seq) < 0 ? RF_IO : RF_OK;
 }

@@ -83,9 +83,14 @@ backend_open(const struct backend_opts *o, struct backend **out, char **err)
 		*err = errf("cannot set up the local runtime");
 		goto fail_inproc;
 	}
+	b->slurm = (struct runtime){&slurm_ops, b->st, b->datadir, 0, 0, 0, NULL};
+	if (b->slurm.ops->open(&b->slurm) < 0) {
+		*err = errf("cannot start the Slurm runtime");
+		goto fail_local;
+	}
 	if (follow_start(b->datadir, follow_store, b, &b->follow) < 0) {
 		*err = errf("cannot follow the store's changes: %s", strerror(errno));
-		goto fail_local;
+		goto fail_slurm;
 	}
 	/* A mount of local starts the runtime at once (runs keep waiting
 	 * for it otherwise, which each submit would say). */
@@ -93,6 +98,8 @@ backend_open(const struct backend_opts *o, struct backend **out, char **err)
 		local_start(&b->local);
 	*out = b;
 	return RF_OK;
+fail_slurm:
+	b->slurm.ops->close(&b->slurm);
 fail_local:
 	b->local.ops->close(&b->local);
 fail_inproc:
@@ -113,6 +120,7 @@ void
 backend_close(struct backend *b)
 {
 	follow_stop(b->follow);
+	b->slurm.ops->close(&b->slurm);
 	b->local.ops->close(&b->local);
 	b->inproc.ops->close(&b->inproc);
 	if (b->cache_d) {
@@ -136,7 +144,10 @@ backend_datadir(struct backend *b)
 struct runtime *
 runtime_for(struct backend *b, const char *config)
 {
-	return strcmp(config_canonical(config), "local") == 0 ? &b->local : &b->inproc;
+	config = config_canonical(config);
+	if (strcmp(config, "local") == 0)
+		return &b->local;
+	return strcmp(config, "in_process") == 0 ? &b->inproc : &b->slurm;
 }
 
 struct subst_ctx {

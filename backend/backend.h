@@ -65,6 +65,10 @@ enum rerr backend_definition(struct backend *b, int64_t run_seq, char **text);
 enum rerr backend_nresults(struct backend *b, int64_t run_seq, int *n);
 enum rerr backend_result(struct backend *b, int64_t run_seq, int i, char **path, char **content,
 			 size_t *len, char **err);
+/* Where the files of runs on `config` are (layout.h under it): the data
+ * directory, or a remote configuration's work directory. buf holds the
+ * latter (n bytes); the result is one of the two. */
+const char *backend_files(struct backend *b, const char *config, char *buf, size_t n);
 /* The file holding output `name` of a task run (its latest attempt). */
 enum rerr backend_output_path(struct backend *b, const struct run_rec *r, const struct task_rec *t,
 			      const char *name, char *path);

@@ -15,6 +15,7 @@ struct backend {
 	char *config;
 	struct runtime inproc;
 	struct runtime local;
+	struct runtime slurm;  /* every saved (remote) configuration */
 	struct follow *follow; /* hands other processes' events to the feed */
 	/* The last run whose definition was parsed for its results: results/
 	 * is read file by file, so one parse serves a whole cat of results. */

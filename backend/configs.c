@@ -178,12 +178,8 @@ config_check(struct backend *b, const char *name, char **err)
 	s = saved(b);
 	found = json_object_get(s, name) != NULL;
 	json_decref(s);
-	if (found) {
-		*err = errf("config: \"%s\" runs on Slurm, which this runfs cannot reach yet; use "
-			    "in_process",
-			    name);
-		return RF_INVAL;
-	}
+	if (found)
+		return RF_OK;
 	n = backend_config_list(b, &names);
 	for (int i = 0; i < n; i++)
 		buf_printf(&known, "%s%s", i ? ", " : "", names[i]);
@@ -192,4 +188,18 @@ config_check(struct backend *b, const char *name, char **err)
 	buf_free(&known);
 	backend_config_list_free(names, n);
 	return RF_INVAL;
+}
+
+const char *
+backend_files(struct backend *b, const char *config, char *buf, size_t n)
+{
+	json_t *all, *w;
+
+	if (config_builtin(config))
+		return b->datadir;
+	all = saved(b);
+	w = json_object_get(json_object_get(all, config), "workdir");
+	snprintf(buf, n, "%s", json_is_string(w) ? json_string_value(w) : b->datadir);
+	json_decref(all);
+	return buf;
 }

@@ -180,11 +180,12 @@ backend_result(struct backend *b, int64_t run_seq, int i, char **path, char **co
 	pthread_mutex_unlock(&b->cache_mu);
 	for (int k = 0; k < n; k++) {
 		struct task_rec t = {0};
-		char p[PATH_MAX_];
+		char p[PATH_MAX_], dir[PATH_MAX_];
 
 		if ((e = store_task_get(b->st, run_seq, first + k, &t)) != RF_OK)
 			goto out;
-		if (path_output(p, b->datadir, r.id, t.id, t.attempts, oname) < 0)
+		if (path_output(p, backend_files(b, r.config, dir, sizeof(dir)), r.id, t.id,
+				t.attempts, oname) < 0)
 			e = RF_IO;
 		task_rec_free(&t);
 		if (e == RF_OK && single && !by_path)
@@ -211,12 +212,14 @@ backend_output_path(struct backend *b, const struct run_rec *r, const struct tas
 		    const char *name, char *path)
 {
 	size_t n = strlen(name);
+	char dir[PATH_MAX_];
 
 	for (const char *p = t->outputs; p && *p;) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
 		if (len == n && memcmp(p, name, n) == 0)
-			return path_output(path, b->datadir, r->id, t->id, t->attempts, name) < 0
+			return path_output(path, backend_files(b, r->config, dir, sizeof(dir)),
+					   r->id, t->id, t->attempts, name) < 0
 				   ? RF_IO
 				   : RF_OK;
 		p = nl ? nl + 1 : p + len;

@@ -36,6 +36,7 @@ struct runtime {
 
 extern const struct runtime_ops inproc_ops;
 extern const struct runtime_ops local_ops;
+extern const struct runtime_ops slurm_ops;
 
 /* local.c: starts the local runtime daemon now unless it runs (or must not
  * be started: RF_AGAIN). */

@@ -158,12 +158,16 @@ static int
 run_logs_path(const struct node *n, char *path, int64_t *mtime)
 {
 	struct run_rec r = {0};
+	char dir[PATH_MAX_];
 	int err;
 
 	if ((err = node_run_brief(n, &r)) != 0)
 		return err;
 	*mtime = run_mtime(&r);
-	err = path_run_file(path, backend_datadir(fs_backend), r.id, "logs") < 0 ? ENAMETOOLONG : 0;
+	err = path_run_file(path, backend_files(fs_backend, r.config, dir, sizeof(dir)), r.id,
+			    "logs") < 0
+		  ? ENAMETOOLONG
+		  : 0;
 	run_rec_free(&r);
 	return err;
 }

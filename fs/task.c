@@ -157,7 +157,8 @@ static int
 task_log_path(const struct node *n, char *path, int64_t *mtime)
 {
 	static const char *const files[] = {"stdout", "stderr"};
-	const char *dd = backend_datadir(fs_backend);
+	char dir[PATH_MAX_];
+	const char *dd;
 	struct run_rec r = {0};
 	struct task_rec t = {0};
 	int err, rc;
@@ -169,6 +170,7 @@ task_log_path(const struct node *n, char *path, int64_t *mtime)
 		return err;
 	}
 	*mtime = t.updated;
+	dd = backend_files(fs_backend, r.config, dir, sizeof(dir));
 	if (n->sub == TL_LOGS)
 		rc = path_task_log(path, dd, r.id, t.id);
 	else /* before the first attempt there is no file: it reads empty */

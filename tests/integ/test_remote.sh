@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The remote runtime against the real single-node Slurm that scripts/test
+# brings up (scripts/slurm-up; its env file is in $SLURM_DIR): the
+# examples (hello, a fan-out of 100, failing, whose dependant never runs),
+# stop mid-run leaving no job in the queue, unmount and remount during a
+# run, and a bad token. Files are read from the work directory, which is
+# visible here.
+. "$(dirname "$0")/lib.sh"
+
+SLURM_DIR=${SLURM_DIR:-/tmp/runfs-slurm}
+[[ -r $SLURM_DIR/env ]] || fail "no Slurm: run scripts/slurm-up (scripts/test does)"
+# shellcheck disable=SC1091
+. "$SLURM_DIR/env"
+export XDG_CONFIG_HOME=$T/config
+WORK=$SLURM_WORKDIR
+
+"$RUNFS" login "$SLURM_REST_URL" --token "$SLURM_JWT" --user "$SLURM_REST_USER" \
+	--workdir "$WORK" --partition debug --name ci >"$T/login.out" 2>&1 ||
+	fail "runfs login: $(<"$T/login.out")"
+assert_contains "$(<"$T/login.out")" "accepted the token" "runfs login"
+
+on_ci() { # on_ci FILE: the definition in FILE with "config": "ci"
+	jq '.config = "ci"' "$1" >"$T/$(basename "$1")"
+	echo "$T/$(basename "$1")"
+}
+queued() { # the jobs Slurm still has pending or running, with this run's id
+	squeue -h -o '%j' | grep -c -- "$1" || true
+}
+
+start_runfs in_process
+
+# 1. hello
+id=$(submit "$(on_ci "$SRCDIR/examples/hello.json")")
+R=$MNT/runs/$id
+assert_eq ci "$(rd "$R/config")" "config of the run"
+assert_eq SUCCEEDED "$(timeout 60 cat "$R/wait")" "hello on Slurm"
+assert_eq "HELLO, WORLD!" "$(rd "$R/results/0")" "hello's first result"
+assert_match "^14 $WORK/runs/$id/" "$(rd "$R/results/1")" "hello's second result"
+assert_contains "$(rd "$R/logs")" "greet | Hello, world!" "hello's logs"
+assert_eq "Hello, world!" "$(rd "$R/tasks/greet/stdout")" "greet's stdout"
+assert_eq 0 "$(rd "$R/tasks/size/exit_code")" "size's exit code"
+assert_contains "$(rd "$R/events")" " - SUCCEEDED" "hello's events"
+
+# 2. a fan-out of 100 and its sum
+id=$(submit "$(on_ci "$SRCDIR/examples/fanout.json")")
+assert_eq SUCCEEDED "$(timeout 120 cat "$MNT/runs/$id/wait")" "fanout on Slurm"
+assert_eq "100 338350" "$(rd "$MNT/runs/$id/results/0")" "fanout's result"
+assert_eq 101 "$(json "$MNT/runs/$id/status.json" '.tasks.SUCCEEDED')" "fanout's succeeded task runs"
+
+# 3. failing: exit 3 is FAILED with exit_code 3; the dependant never runs.
+id=$(submit "$(on_ci "$SRCDIR/examples/failing.json")")
+R=$MNT/runs/$id
+assert_eq FAILED "$(timeout 60 cat "$R/wait")" "failing on Slurm"
+assert_eq 3 "$(rd "$R/tasks/check/exit_code")" "check's exit code"
+assert_eq "input is missing" "$(rd "$R/tasks/check/stderr")" "check's stderr"
+assert_contains "$(rd "$R/message")" "check" "the failed run's message"
+for ((i = 0; i < 50; i++)); do
+	[[ $(queued "$id") == 0 ]] && break
+	sleep 0.1
+done
+assert_eq 0 "$(queued "$id")" "jobs of the failed run left in the queue"
+assert_eq WAITING "$(rd "$R/tasks/report/status")" "the dependant of the failed task"
+assert_eq 0 "$(rd "$R/tasks/report/attempts" 2>/dev/null || echo 0)" "the dependant's attempts"
+
+# 4. stop mid-run: every job cancelled, the run TERMINATED.
+jq -n --arg tok "$TOKEN" '{
+  name: "slow", config: "ci",
+  tasks: {nap: {command: ["sleep", "300", $tok]}, after: {command: ["true", "{x}"]}},
+  steps: [{id: "nap", task: "nap"}, {id: "after", task: "after", args: {x: {from: "nap"}}}]
+}' >"$T/slow.json"
+id=$(submit "$T/slow.json")
+R=$MNT/runs/$id
+WAIT_TIMEOUT=60 wait_task_state "$id" nap RUNNING
+wr "$R/ctl" stop || fail "stop failed"
+assert_eq TERMINATED "$(timeout 60 cat "$R/wait")" "the stopped run"
+for ((i = 0; i < 100; i++)); do
+	[[ $(queued "$id") == 0 ]] && break
+	sleep 0.1
+done
+assert_eq 0 "$(queued "$id")" "jobs of the stopped run left in the queue"
+gone "$TOKEN" || fail "the stopped job's sleep is still running"
+
+# 5. unmount and remount during a run: the next mount tracks it to its end.
+jq -n --arg g "$T/gate" '{
+  name: "gated", config: "ci",
+  tasks: {hold: {command: ["sh", "-c", "while [ ! -e \"$0\" ]; do sleep 0.1; done; echo out", "{g}"]}},
+  steps: [{id: "hold", task: "hold", args: {g: $g}}], results: [{from: "hold"}]
+}' >"$T/gated.json"
+id=$(submit "$T/gated.json")
+WAIT_TIMEOUT=60 wait_task_state "$id" hold RUNNING
+stop_runfs
+touch "$T/gate"
+start_runfs in_process
+assert_eq SUCCEEDED "$(timeout 60 cat "$MNT/runs/$id/wait")" "a run across a remount"
+assert_eq out "$(rd "$MNT/runs/$id/results/0")" "its result"
+
+# 6. a bad token: the run fails at once, saying so; the token shows nowhere.
+ALLOW_STDERR+=('not submitted: .* rejected the token')
+bad=not-a-token-$TOKEN
+jq --arg t "$bad" '.configs.ci.token = $t' "$XDG_CONFIG_HOME/runfs/config.json" >"$T/c.json"
+cp "$T/c.json" "$XDG_CONFIG_HOME/runfs/config.json"
+id=$(submit "$(on_ci "$SRCDIR/examples/hello.json")")
+assert_eq FAILED "$(timeout 30 cat "$MNT/runs/$id/wait")" "a run with a bad token"
+assert_contains "$(rd "$MNT/runs/$id/message")" "token" "message of the run with a bad token"
+assert_contains "$(rd "$MNT/runs/$id/message")" "runfs login" "message of the run with a bad token"
+grep -rqF -- "$bad" "$MNT/runs/$id/" "${RUNFS_LOGS[@]}" 2>/dev/null && fail "the token shows in a file or log"
+stop_runfs

@@ -1,6 +1,7 @@
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "rest.h"
@@ -32,7 +33,7 @@ rest_call(struct rest *r, const char *method, const char *path, json_t *body, js
 	struct buf in = {0}, hdr = {0};
 	struct curl_slist *h = NULL;
 	CURLU *u = curl_url();
-	CURL *c = curl_easy_init();
+	CURL *c = r->curl ? r->curl : curl_easy_init();
 	json_error_t je;
 	const char *etext;
 	enum rerr e = RF_IO;
@@ -61,6 +62,7 @@ rest_call(struct rest *r, const char *method, const char *path, json_t *body, js
 		e = RF_NOMEM;
 		goto out;
 	}
+	curl_easy_reset(c); /* keeps the connection, forgets the last call */
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
@@ -72,7 +74,16 @@ rest_call(struct rest *r, const char *method, const char *path, json_t *body, js
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &in);
-	if ((rc = curl_easy_perform(c)) != CURLE_OK) {
+	/* A connection refused or reset before any answer: try again, twice.
+	 * (slurmrestd drops connections under a burst of submits.) */
+	for (int tries = 0; (rc = curl_easy_perform(c)) != CURLE_OK && tries < 2; tries++) {
+		if (rc != CURLE_COULDNT_CONNECT && rc != CURLE_RECV_ERROR &&
+		    rc != CURLE_SEND_ERROR && rc != CURLE_GOT_NOTHING)
+			break;
+		buf_free(&in);
+		usleep(100000 << tries);
+	}
+	if (rc != CURLE_OK) {
 		*err =
 		    errf("cannot reach %s: %s", r->uri, *errbuf ? errbuf : curl_easy_strerror(rc));
 		e = RF_AGAIN;
@@ -123,7 +134,7 @@ out:
 	curl_slist_free_all(h);
 	curl_free(url);
 	curl_url_cleanup(u);
-	if (c)
+	if (c && c != r->curl)
 		curl_easy_cleanup(c);
 	return e;
 }

@@ -18,6 +18,7 @@ struct rest {
 	const char *token;
 	long timeout_ms;
 	long calls; /* calls made, for the benchmark */
+	void *curl; /* a CURL handle to reuse (its connection stays open), or NULL */
 };
 
 /*

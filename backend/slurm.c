@@ -10,6 +10,7 @@
  * Which job is which task run is kept in DATA/runs/<run>/slurm.json, so
  * that a later mount takes up the tracking of a run still on the cluster.
  */
+#include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -59,11 +60,13 @@ struct slurm {
 	struct srm *runs;  /* the thread's only */
 	int64_t since;	   /* update_time of the next refresh; 0 = all */
 	long calls;
+	void *curl; /* the thread's connection, reused */
 };
 
 /* The saved configuration `name` as a REST client; doc holds its strings. */
 static enum rerr
-connect_to(const char *name, json_t **doc, struct rest *r, const char **workdir, char **err)
+connect_to(struct slurm *s, const char *name, json_t **doc, struct rest *r, const char **workdir,
+	   char **err)
 {
 	char path[4096];
 	json_t *c;
@@ -82,6 +85,7 @@ connect_to(const char *name, json_t **doc, struct rest *r, const char **workdir,
 		return RF_NOENT;
 	}
 	memset(r, 0, sizeof(*r));
+	r->curl = s->curl;
 	r->uri = json_string_value(json_object_get(c, "uri"));
 	r->api = json_string_value(json_object_get(c, "api_version"));
 	r->user = json_string_value(json_object_get(c, "user"));
@@ -309,7 +313,7 @@ launch(struct slurm *s, int64_t seq)
 
 	if (store_run_get_seq(s->st, seq, &r) != RF_OK || store_run_definition(s->st, seq, &text))
 		goto out;
-	if (connect_to(r.config, &doc, &rest, &workdir, &err) != RF_OK ||
+	if (connect_to(s, r.config, &doc, &rest, &workdir, &err) != RF_OK ||
 	    defn_parse(text, strlen(text), &d, &err) < 0 || plan_build(d, &p) < 0 ||
 	    (m = srm_new(&r)) == NULL)
 		goto fail;
@@ -524,7 +528,7 @@ refresh(struct slurm *s)
 		if (done)
 			continue;
 		snprintf(path, sizeof(path), "jobs?update_time=%lld", (long long)since);
-		if (connect_to(m->config, &doc, &rest, &workdir, &err) == RF_OK &&
+		if (connect_to(s, m->config, &doc, &rest, &workdir, &err) == RF_OK &&
 		    rest_call(&rest, "GET", path, NULL, &reply, &errnum, &err) == RF_OK) {
 			json_array_foreach(json_object_get(reply, "jobs"), k, job)
 			{
@@ -539,11 +543,13 @@ refresh(struct slurm *s)
 			iso8601(now_ms(), when, sizeof(when));
 			snprintf(msg, sizeof(msg), "state as of the last refresh; at %s: %s", when,
 				 err ? err : "error");
+			/* Logged once per outage, noted on every run it leaves stale. */
+			if (!m->stale)
+				log_warnx("slurm %s: %s", m->config, err ? err : "refresh failed");
 			for (struct srm *o = s->runs; o; o = o->next)
 				if (!strcmp(o->config, m->config) &&
 				    store_run_note(s->st, o->seq, msg) == RF_OK)
 					o->stale = 2;
-			log_warnx("slurm %s: %s", m->config, err ? err : "refresh failed");
 			failed = 1;
 		}
 		s->calls += rest.calls;
@@ -555,7 +561,8 @@ refresh(struct slurm *s)
 		struct srm *m = *pp;
 		if (m->stale != 2 && settle_run(s, m)) {
 			*pp = m->next;
-			log_info("run %s: no job of it is left on Slurm", m->id);
+			log_info("run %s: no job of it is left on Slurm (%ld REST calls so far)",
+				 m->id, s->calls);
 			srm_free(m);
 		} else {
 			if (m->stale == 2)
@@ -582,7 +589,7 @@ signal_run(struct slurm *s, int64_t seq, int verb)
 		if (m->seq != seq)
 			continue;
 		m->stopping = 1;
-		if (connect_to(m->config, &doc, &rest, &workdir, &err) != RF_OK ||
+		if (connect_to(s, m->config, &doc, &rest, &workdir, &err) != RF_OK ||
 		    cancel_jobs(s, m, &rest, verb) > 0)
 			log_warnx("run %s: %s", m->id,
 				  err ? err : "some jobs could not be cancelled");
@@ -603,6 +610,7 @@ slurm_main(void *arg)
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	s->curl = curl_easy_init();
 	for (;;) {
 		pthread_mutex_lock(&s->mu);
 		if (s->cmds == NULL && !s->quit) {
@@ -634,6 +642,8 @@ slurm_main(void *arg)
 		free(c);
 		c = next;
 	}
+	if (s->curl)
+		curl_easy_cleanup(s->curl);
 	return NULL;
 }
 

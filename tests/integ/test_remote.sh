@@ -94,7 +94,33 @@ start_runfs in_process
 assert_eq SUCCEEDED "$(timeout 60 cat "$MNT/runs/$id/wait")" "a run across a remount"
 assert_eq out "$(rd "$MNT/runs/$id/results/0")" "its result"
 
-# 6. a bad token: the run fails at once, saying so; the token shows nowhere.
+# 6. slurmrestd stopped mid-run and started again: the mount answers at
+# once throughout, says the state is stale, and tracks the run to its end.
+rm -f "$T/gate"
+id=$(submit "$T/gated.json")
+R=$MNT/runs/$id
+WAIT_TIMEOUT=60 wait_task_state "$id" hold RUNNING
+rest_pid=$(<"$SLURM_DIR/run/slurmrestd.pid")
+kill "$rest_pid"
+for ((i = 0; i < 100; i++)); do
+	_alive "$rest_pid" || break
+	sleep 0.05
+done
+ALLOW_STDERR+=('slurm ci: cannot reach')
+for ((i = 0; i < 60; i++)); do
+	msg=$(timeout 2 cat "$R/message") || fail "the mount did not answer within 2 s while slurmrestd was down"
+	[[ $msg == *"last refresh"* ]] && break
+	sleep 0.1
+done
+assert_contains "$msg" "cannot reach" "message while slurmrestd is down"
+assert_eq RUNNING "$(timeout 2 cat "$R/status")" "status while slurmrestd is down"
+touch "$T/gate"
+sleep 1
+SLURM_DIR=$SLURM_DIR "$SRCDIR/scripts/slurm-up" 2>"$T/slurm-up.out" || fail "slurm-up: $(<"$T/slurm-up.out")"
+assert_eq SUCCEEDED "$(timeout 60 cat "$R/wait")" "the run after slurmrestd came back"
+assert_eq "" "$(rd "$R/message")" "its message once refreshed"
+
+# 7. a bad token: the run fails at once, saying so; the token shows nowhere.
 ALLOW_STDERR+=('not submitted: .* rejected the token')
 bad=not-a-token-$TOKEN
 jq --arg t "$bad" '.configs.ci.token = $t' "$XDG_CONFIG_HOME/runfs/config.json" >"$T/c.json"

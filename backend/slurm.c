@@ -39,6 +39,7 @@ struct srm {
 	long *job;    /* per task run; 0 when it has none (succeeded before) */
 	int *attempt; /* the attempt its job runs */
 	int *active;  /* its job may still change */
+	int *copy;    /* its element in its step's job array, -1 for a plain job */
 	int stopping;
 	int stale; /* the message says the state is stale */
 };
@@ -110,6 +111,7 @@ srm_free(struct srm *m)
 	free(m->job);
 	free(m->attempt);
 	free(m->active);
+	free(m->copy);
 	free(m);
 }
 
@@ -128,7 +130,8 @@ srm_new(const struct run_rec *r)
 	m->job = calloc(n, sizeof(*m->job));
 	m->attempt = calloc(n, sizeof(*m->attempt));
 	m->active = calloc(n, sizeof(*m->active));
-	if (m->job == NULL || m->attempt == NULL || m->active == NULL) {
+	m->copy = calloc(n, sizeof(*m->copy));
+	if (m->job == NULL || m->attempt == NULL || m->active == NULL || m->copy == NULL) {
 		srm_free(m);
 		return NULL;
 	}
@@ -148,7 +151,8 @@ save_jobs(struct slurm *s, struct srm *m)
 	char path[PATH_MAX_], *text;
 
 	for (int i = 0; i < m->ntasks; i++)
-		json_array_append_new(a, json_pack("[I,i]", (json_int_t)m->job[i], m->attempt[i]));
+		json_array_append_new(
+		    a, json_pack("[I,i,i]", (json_int_t)m->job[i], m->attempt[i], m->copy[i]));
 	text = json_dumps(a, JSON_COMPACT);
 	if (text == NULL || jobs_path(s, m->id, path) < 0 ||
 	    write_file(path, text, strlen(text), 0600) < 0)
@@ -172,6 +176,7 @@ load_jobs(struct slurm *s, const struct run_rec *r)
 			json_t *e = json_array_get(a, (size_t)i);
 			m->job[i] = (long)json_integer_value(json_array_get(e, 0));
 			m->attempt[i] = (int)json_integer_value(json_array_get(e, 1));
+			m->copy[i] = (int)json_integer_value(json_array_get(e, 2));
 			m->active[i] = m->job[i] != 0;
 		}
 	json_decref(a);
@@ -192,12 +197,17 @@ cancel_jobs(struct slurm *s, struct srm *m, struct rest *rest, int verb)
 	struct task_rec t;
 	json_t *reply;
 	int errnum, failed = 0, running;
+	long last = 0;
 
 	for (int i = m->ntasks - 1; i >= 0; i--) {
-		if (!m->job[i] || !m->active[i])
+		/* A job array's elements share its id: one cancel ends them all. */
+		if (!m->job[i] || !m->active[i] || m->job[i] == last)
 			continue;
-		running = store_task_get(s->st, m->seq, i, &t) == RF_OK && t.state == ST_RUNNING;
-		task_rec_free(&t);
+		last = m->job[i];
+		running = m->copy[i] < 0 && store_task_get(s->st, m->seq, i, &t) == RF_OK &&
+			  t.state == ST_RUNNING;
+		if (m->copy[i] < 0)
+			task_rec_free(&t);
 		snprintf(path, sizeof(path), "job/%ld%s", m->job[i],
 			 verb == VERB_KILL && running ? "?signal=SIGKILL" : "");
 		if (rest_call(rest, "DELETE", path, NULL, &reply, &errnum, &err) != RF_OK &&
@@ -240,45 +250,61 @@ job_desc(const struct defn_task *t, const char *name, const char *cwd, const cha
 	return j;
 }
 
-/* Submits one attempt of task run i; its job id, or 0 with *err. */
-static long
-submit_task(struct srm *m, const struct script_ctx *c, json_t *conf, struct rest *rest, char **err)
+/* "0,3,7": the copies of a job array. */
+static void
+array_spec(const struct script_ctx *c, struct buf *b)
 {
-	const struct defn_task *t = &c->d->tasks[c->d->steps[c->p->tr_step[c->idx]].task];
-	int parents[c->d->nsteps + 1], np = defn_step_parents(c->d, c->p->tr_step[c->idx], parents);
-	char name[RUN_ID_MAX + TASK_ID_MAX], id[TASK_ID_MAX];
-	struct buf deps = {0};
+	for (int k = 0; k < c->nmembers; k++)
+		buf_printf(b, "%s%d", k ? "," : "", c->p->tr_copy[c->members[k]]);
+}
+
+/* Submits the job (or job array) of one step's members; its id, or 0
+ * with *err. */
+static long
+submit_step(struct srm *m, const struct script_ctx *c, json_t *conf, struct rest *rest, char **err)
+{
+	int step = c->p->tr_step[c->members[0]];
+	const struct defn_task *t = &c->d->tasks[c->d->steps[step].task];
+	int parents[c->d->nsteps + 1], np = defn_step_parents(c->d, step, parents);
+	char name[RUN_ID_MAX + TASK_ID_MAX];
+	struct buf deps = {0}, arr = {0};
 	char *script = slurm_script(c);
-	json_t *body = NULL, *reply = NULL;
-	long job = 0;
+	json_t *body = NULL, *reply = NULL, *job;
+	long id = 0, last = 0;
 	int errnum;
 
-	plan_tr_id(c->d, c->p, c->idx, id, sizeof(id));
-	snprintf(name, sizeof(name), "%s.%s", m->id, id);
+	snprintf(name, sizeof(name), "%s.%s", m->id, c->d->steps[step].id);
+	/* afterok on a job array waits for all its elements. */
 	for (int j = 0; j < np; j++)
 		for (int k = 0; k < c->p->step_count[parents[j]]; k++) {
 			long pj = m->job[c->p->step_first[parents[j]] + k];
-			if (pj)
+			if (pj && pj != last)
 				buf_printf(&deps, "%s%ld", deps.len ? ":" : "afterok:", pj);
+			last = pj ? pj : last;
 		}
-	if (script == NULL) {
-		*err = errf("cannot write the job script of %s", id);
+	if (script == NULL ||
+	    (job = job_desc(t, name, "/", "/dev/null", deps.p ? deps.p : "", conf)) == NULL) {
+		*err = errf("cannot write the job script of step %s", c->d->steps[step].id);
 		goto out;
+	}
+	if (c->d->steps[step].ncopies >= 0) {
+		array_spec(c, &arr);
+		json_object_set_new(job, "array", json_string(arr.p ? arr.p : ""));
 	}
 	/* The script keeps everything of the task in its own files; the
 	 * job's output file would have to exist before the job starts. */
-	body = json_pack("{s:s,s:o}", "script", script, "job",
-			 job_desc(t, name, "/", "/dev/null", deps.p ? deps.p : "", conf));
+	body = json_pack("{s:s,s:o}", "script", script, "job", job);
 	if (body && rest_call(rest, "POST", "job/submit", body, &reply, &errnum, err) == RF_OK)
-		job = (long)json_integer_value(json_object_get(reply, "job_id"));
-	if (job == 0 && *err == NULL)
-		*err = errf("slurmrestd gave no job id for %s", id);
+		id = (long)json_integer_value(json_object_get(reply, "job_id"));
+	if (id == 0 && *err == NULL)
+		*err = errf("slurmrestd gave no job id for step %s", c->d->steps[step].id);
 out:
 	free(script);
 	buf_free(&deps);
+	buf_free(&arr);
 	json_decref(body);
 	json_decref(reply);
-	return job;
+	return id;
 }
 
 static void
@@ -309,7 +335,7 @@ launch(struct slurm *s, int64_t seq)
 	json_t *doc = NULL, *conf;
 	const char *workdir;
 	char *text = NULL, *err = NULL, msg[512];
-	int n = 0;
+	int n = 0, *members = NULL;
 
 	if (store_run_get_seq(s->st, seq, &r) != RF_OK || store_run_definition(s->st, seq, &text))
 		goto out;
@@ -324,32 +350,50 @@ launch(struct slurm *s, int64_t seq)
 		m->attempt[i] = t.attempts;
 		task_rec_free(&t);
 	}
-	for (int i = 0; i < m->ntasks; i++) {
-		struct script_ctx c = {d, &p, i, 0, m->attempt, r.id, workdir};
-		if (store_task_get(s->st, seq, i, &t) != RF_OK)
-			goto fail;
-		if (t.state == ST_SUCCEEDED) { /* a retry reuses it */
+	if ((members = calloc((size_t)m->ntasks + 1, sizeof(*members))) == NULL)
+		goto fail;
+	/* Step by step in topological order (the task runs' order), each one
+	 * job, or one job array for a foreach step; a retry leaves out the
+	 * task runs that succeeded and reuses their outputs. */
+	for (int first = 0; first < m->ntasks; first += p.step_count[p.tr_step[first]]) {
+		int step = p.tr_step[first];
+		struct script_ctx c = {d, &p, members, 0, m->attempt, r.id, workdir};
+		long job;
+
+		for (int i = first; i < first + p.step_count[step]; i++) {
+			m->copy[i] = p.tr_copy[i];
+			if (store_task_get(s->st, seq, i, &t) != RF_OK)
+				goto fail;
+			if (t.state != ST_SUCCEEDED) {
+				members[c.nmembers++] = i;
+				m->attempt[i]++;
+			}
 			task_rec_free(&t);
+		}
+		if (c.nmembers == 0)
 			continue;
-		}
-		c.attempt = ++m->attempt[i];
-		if ((m->job[i] = submit_task(m, &c, conf, &rest, &err)) == 0) {
-			task_rec_free(&t);
+		if ((job = submit_step(m, &c, conf, &rest, &err)) == 0)
 			goto fail;
+		for (int k = 0; k < c.nmembers; k++) {
+			int i = members[k];
+			m->job[i] = job;
+			m->active[i] = 1;
+			n++;
+			if (store_task_get(s->st, seq, i, &t) != RF_OK)
+				continue;
+			/* attempts counts once the job starts (apply_job). */
+			t.state = ST_WAITING;
+			t.has_exit = 0;
+			t.started = t.ended = 0;
+			free(t.message);
+			t.message = p.tr_copy[i] >= 0 ? errf("Slurm job %ld_%d", job, p.tr_copy[i])
+						      : errf("Slurm job %ld", job);
+			store_task_update(s->st, &t);
+			task_rec_free(&t);
 		}
-		m->active[i] = 1;
-		n++;
-		/* attempts counts once the job starts (apply_job). */
-		t.state = ST_WAITING;
-		t.has_exit = 0;
-		t.started = t.ended = 0;
-		free(t.message);
-		t.message = errf("Slurm job %ld", m->job[i]);
-		store_task_update(s->st, &t);
-		task_rec_free(&t);
 	}
 	save_jobs(s, m);
-	snprintf(msg, sizeof(msg), "%d jobs submitted to %s", n, r.config);
+	snprintf(msg, sizeof(msg), "%d task runs submitted to %s", n, r.config);
 	note_run(s, seq, ST_WAITING, msg);
 	m->next = s->runs;
 	s->runs = m;
@@ -366,6 +410,7 @@ fail:
 	snprintf(msg, sizeof(msg), "could not be submitted to Slurm: %s", err ? err : "error");
 	note_run(s, seq, ST_FAILED, msg);
 out:
+	free(members);
 	store_flush(s->st);
 	json_decref(doc);
 	plan_free(&p);
@@ -495,16 +540,49 @@ settle_run(struct slurm *s, struct srm *m)
 	return !active;
 }
 
+/* The task run a job entry of GET /jobs is about: a job, or one element
+ * of a job array (array_job_id, array_task_id = the copy). */
 static struct srm *
-find_job(struct slurm *s, long job, int *idx)
+find_job(struct slurm *s, json_t *job, int *idx)
 {
+	long id = (long)json_integer_value(json_object_get(job, "job_id"));
+	long array = (long)json_integer_value(json_object_get(job, "array_job_id"));
+	json_t *copy = json_object_get(job, "array_task_id");
+
 	for (struct srm *m = s->runs; m; m = m->next)
-		for (int i = 0; i < m->ntasks; i++)
-			if (m->job[i] == job) {
+		for (int i = 0; i < m->ntasks; i++) {
+			if (m->copy[i] < 0 ? m->job[i] == id
+					   : m->job[i] == array && json_is_integer(copy) &&
+						 json_integer_value(copy) == m->copy[i]) {
 				*idx = i;
 				return m;
 			}
+		}
 	return NULL;
+}
+
+/* An array's entry for the elements not started yet ("3-5,9"): applies
+ * its state to each of them. */
+static void
+apply_pending(struct slurm *s, json_t *job, const char *config)
+{
+	long array = (long)json_integer_value(json_object_get(job, "array_job_id"));
+	const char *spec = json_string_value(json_object_get(job, "array_task_string"));
+	char *end;
+
+	for (const char *q = spec; q && *q;) {
+		long lo = strtol(q, &end, 10), hi = lo;
+		if (end == q)
+			break;
+		if (*end == '-')
+			hi = strtol(end + 1, &end, 10);
+		for (struct srm *m = s->runs; m; m = m->next)
+			for (int i = 0; !strcmp(m->config, config) && i < m->ntasks; i++)
+				if (m->job[i] == array && m->copy[i] >= lo && m->copy[i] <= hi)
+					apply_job(s, m, i, job);
+		q = end + strcspn(end, ",");
+		q += *q == ',';
+	}
 }
 
 /* One GET /jobs per configuration in use, for all its runs. */
@@ -533,11 +611,12 @@ refresh(struct slurm *s)
 			json_array_foreach(json_object_get(reply, "jobs"), k, job)
 			{
 				int i;
-				struct srm *o = find_job(
-				    s, (long)json_integer_value(json_object_get(job, "job_id")),
-				    &i);
+				struct srm *o = find_job(s, job, &i);
 				if (o && !strcmp(o->config, m->config))
 					apply_job(s, o, i, job);
+				else if (o == NULL &&
+					 json_is_null(json_object_get(job, "array_task_id")))
+					apply_pending(s, job, m->config);
 			}
 		} else {
 			iso8601(now_ms(), when, sizeof(when));

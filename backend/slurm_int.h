@@ -9,14 +9,15 @@
 struct script_ctx {
 	const struct defn *d;
 	const struct plan *p;
-	int idx; /* the task run */
-	int attempt;
-	const int *attempts; /* every task run's latest attempt (its parents') */
+	const int *members;  /* the task runs of one step this job runs */
+	int nmembers;	     /* 1, or a foreach step's job array */
+	const int *attempts; /* every task run's attempt (theirs, and their parents') */
 	const char *run_id;
 	const char *workdir;
 };
 
-/* The job script of one attempt of a task run; malloc'd, NULL on ENOMEM. */
+/* The job script of one attempt of a task run, or of a job array's
+ * task runs (one step's copies); malloc'd, NULL on ENOMEM. */
 char *slurm_script(const struct script_ctx *c);
 
 #endif

@@ -32,10 +32,10 @@ quote(struct buf *b, const char *s)
 /* p<i>=...: the value of param i, from the step's foreach item, a literal,
  * or its parents' output files. */
 static int
-assign(struct buf *b, const struct script_ctx *c, const char *name, int i)
+assign(struct buf *b, const struct script_ctx *c, int idx, const char *name, int i)
 {
-	const struct defn_step *st = &c->d->steps[c->p->tr_step[c->idx]];
-	int copy = c->p->tr_copy[c->idx];
+	const struct defn_step *st = &c->d->steps[c->p->tr_step[idx]];
+	int copy = c->p->tr_copy[idx];
 	char path[PATH_MAX_], id[TASK_ID_MAX];
 
 	for (int j = 0; j < st->nfe; j++)
@@ -84,7 +84,7 @@ static const char *
 marker(const char *name, size_t len, void *arg)
 {
 	const struct script_ctx *c = arg;
-	const struct defn_task *t = &c->d->tasks[c->d->steps[c->p->tr_step[c->idx]].task];
+	const struct defn_task *t = &c->d->tasks[c->d->steps[c->p->tr_step[c->members[0]]].task];
 	static __thread char m[16];
 
 	for (int i = 0; i < t->nparams; i++)
@@ -133,18 +133,35 @@ out:
 char *
 slurm_script(const struct script_ctx *c)
 {
-	const struct defn_task *t = &c->d->tasks[c->d->steps[c->p->tr_step[c->idx]].task];
+	const struct defn_step *st = &c->d->steps[c->p->tr_step[c->members[0]]];
+	const struct defn_task *t = &c->d->tasks[st->task];
+	int array = st->ncopies >= 0;
 	char id[TASK_ID_MAX], dir[PATH_MAX_];
 	struct buf b = {0};
 	int ok = 1;
 
-	plan_tr_id(c->d, c->p, c->idx, id, sizeof(id));
 	if (path_run(dir, c->workdir, c->run_id) < 0)
 		return NULL;
-	ok &= buf_adds(&b, "#!/bin/sh\n# runfs: one task run, written by runfs\nW=") == 0;
-	ok &= quote(&b, dir) == 0;
-	ok &= buf_adds(&b, "\nT=") == 0 && quote(&b, id) == 0;
-	ok &= buf_printf(&b, "\nN=%d\n", c->attempt) == 0;
+	ok &= buf_adds(&b, "#!/bin/sh\n# runfs: written by runfs\nW=") == 0;
+	ok &= quote(&b, dir) == 0 && buf_adds(&b, "\n") == 0;
+	/* A foreach step is one job array: each element picks its copy. */
+	if (array)
+		ok &= buf_adds(&b, "case \"$SLURM_ARRAY_TASK_ID\" in\n") == 0;
+	for (int k = 0; ok && k < c->nmembers; k++) {
+		int idx = c->members[k];
+		plan_tr_id(c->d, c->p, idx, id, sizeof(id));
+		if (array)
+			ok &= buf_printf(&b, "%d)\n", c->p->tr_copy[idx]) == 0;
+		ok &= buf_adds(&b, "T=") == 0 && quote(&b, id) == 0;
+		ok &= buf_printf(&b, "\nN=%d\n", c->attempts[idx]) == 0;
+		for (int i = 0; ok && i < t->nparams; i++)
+			ok &= assign(&b, c, idx, t->params[i], i) == 0;
+		if (array)
+			ok &= buf_adds(&b, ";;\n") == 0;
+	}
+	if (array)
+		ok &= buf_adds(&b, "*) echo \"runfs: no task run for array index "
+				   "$SLURM_ARRAY_TASK_ID\" >&2; exit 1 ;;\nesac\n") == 0;
 	ok &= buf_adds(&b, "O=\"$W/logs.d/$T.$N\"\n"
 			   "export RUNFS_OUTPUTS=\"$W/outputs/$T.$N\" RUNFS_TASK_ID=\"$T\"\n"
 			   "export RUNFS_RUN_ID=") == 0 &&
@@ -154,8 +171,6 @@ slurm_script(const struct script_ctx *c)
 	for (int i = 0; ok && i < t->nenv; i++)
 		ok &= buf_printf(&b, "export %s=", t->env_names[i]) == 0 &&
 		      quote(&b, t->env_values[i]) == 0 && buf_adds(&b, "\n") == 0;
-	for (int i = 0; ok && i < t->nparams; i++)
-		ok &= assign(&b, c, t->params[i], i) == 0;
 	ok &= buf_adds(&b, "set --") == 0;
 	for (int i = 0; ok && i < t->argc; i++)
 		ok &= buf_adds(&b, " ") == 0 && word(&b, c, t->argv[i]) == 0;

@@ -46,6 +46,16 @@ id=$(submit "$(on_ci "$SRCDIR/examples/fanout.json")")
 assert_eq SUCCEEDED "$(timeout 120 cat "$MNT/runs/$id/wait")" "fanout on Slurm"
 assert_eq "100 338350" "$(rd "$MNT/runs/$id/results/0")" "fanout's result"
 assert_eq 101 "$(json "$MNT/runs/$id/status.json" '.tasks.SUCCEEDED')" "fanout's succeeded task runs"
+# One job array for the 100 copies, and one listing per refresh: the REST
+# calls so far (all runs of this mount) stay far below one per task run.
+for ((i = 0; i < 50; i++)); do
+	grep -q "run $id: no job of it is left" "$RUNFS_LOG" && break
+	sleep 0.1
+done
+calls=$(sed -n "s/.*run $id: no job of it is left on Slurm (\([0-9]*\) REST calls.*/\1/p" "$RUNFS_LOG")
+[[ -n $calls ]] || fail "the daemon did not log the REST calls of $id"
+((calls < 40)) || fail "the fan-out took $calls REST calls; one job array and a listing per refresh need far fewer"
+note "REST calls after hello and a fan-out of 100: $calls"
 
 # 3. failing: exit 3 is FAILED with exit_code 3; the dependant never runs.
 id=$(submit "$(on_ci "$SRCDIR/examples/failing.json")")

@@ -40,6 +40,7 @@ struct srm {
 	int *attempt; /* the attempt its job runs */
 	int *active;  /* its job may still change */
 	int *copy;    /* its element in its step's job array, -1 for a plain job */
+	int *again;   /* it failed with attempts left: submit it again */
 	int stopping;
 	int stale; /* the message says the state is stale */
 };
@@ -112,6 +113,7 @@ srm_free(struct srm *m)
 	free(m->attempt);
 	free(m->active);
 	free(m->copy);
+	free(m->again);
 	free(m);
 }
 
@@ -131,7 +133,9 @@ srm_new(const struct run_rec *r)
 	m->attempt = calloc(n, sizeof(*m->attempt));
 	m->active = calloc(n, sizeof(*m->active));
 	m->copy = calloc(n, sizeof(*m->copy));
-	if (m->job == NULL || m->attempt == NULL || m->active == NULL || m->copy == NULL) {
+	m->again = calloc(n, sizeof(*m->again));
+	if (m->job == NULL || m->attempt == NULL || m->active == NULL || m->copy == NULL ||
+	    m->again == NULL) {
 		srm_free(m);
 		return NULL;
 	}
@@ -324,76 +328,134 @@ note_run(struct slurm *s, int64_t seq, int state, const char *msg)
 }
 
 static void
-launch(struct slurm *s, int64_t seq)
+replace(char **dst, char *src)
 {
-	struct run_rec r = {0};
-	struct defn *d = NULL;
-	struct plan p = {0};
-	struct srm *m = NULL;
-	struct rest rest;
-	struct task_rec t;
-	json_t *doc = NULL, *conf;
-	const char *workdir;
-	char *text = NULL, *err = NULL, msg[512];
-	int n = 0, *members = NULL;
+	free(*dst);
+	*dst = src ? src : strdup("");
+}
 
-	if (store_run_get_seq(s->st, seq, &r) != RF_OK || store_run_definition(s->st, seq, &text))
+/* What submitting jobs for one run takes. */
+struct job_set {
+	struct run_rec r;
+	struct defn *d;
+	struct plan p;
+	json_t *doc, *conf;
+	struct rest rest;
+	const char *workdir;
+};
+
+static void
+set_close(struct job_set *js)
+{
+	json_decref(js->doc);
+	plan_free(&js->p);
+	if (js->d)
+		defn_free(js->d);
+	run_rec_free(&js->r);
+}
+
+static enum rerr
+set_open(struct slurm *s, int64_t seq, struct job_set *js, char **err)
+{
+	char *text = NULL;
+	enum rerr e = RF_NOMEM;
+
+	memset(js, 0, sizeof(*js));
+	if ((e = store_run_get_seq(s->st, seq, &js->r)) != RF_OK ||
+	    (e = store_run_definition(s->st, seq, &text)) != RF_OK ||
+	    (e = connect_to(s, js->r.config, &js->doc, &js->rest, &js->workdir, err)) != RF_OK)
 		goto out;
-	if (connect_to(s, r.config, &doc, &rest, &workdir, &err) != RF_OK ||
-	    defn_parse(text, strlen(text), &d, &err) < 0 || plan_build(d, &p) < 0 ||
-	    (m = srm_new(&r)) == NULL)
-		goto fail;
-	conf = json_object_get(json_object_get(doc, "configs"), r.config);
-	for (int i = 0; i < m->ntasks; i++) {
-		if (store_task_get(s->st, seq, i, &t) != RF_OK)
-			goto fail;
-		m->attempt[i] = t.attempts;
-		task_rec_free(&t);
-	}
-	if ((members = calloc((size_t)m->ntasks + 1, sizeof(*members))) == NULL)
-		goto fail;
-	/* Step by step in topological order (the task runs' order), each one
-	 * job, or one job array for a foreach step; a retry leaves out the
-	 * task runs that succeeded and reuses their outputs. */
-	for (int first = 0; first < m->ntasks; first += p.step_count[p.tr_step[first]]) {
-		int step = p.tr_step[first];
-		struct script_ctx c = {d, &p, members, 0, m->attempt, r.id, workdir};
+	e = RF_INVAL;
+	if (defn_parse(text, strlen(text), &js->d, err) < 0 || plan_build(js->d, &js->p) < 0)
+		goto out;
+	js->conf = json_object_get(json_object_get(js->doc, "configs"), js->r.config);
+	e = RF_OK;
+out:
+	free(text);
+	return e;
+}
+
+/* Submits the task runs want marks, step by step in topological order
+ * (the task runs' order): one job per step, or one job array for a
+ * foreach step. How many, or -1 with *err. */
+static int
+submit_marked(struct slurm *s, struct srm *m, struct job_set *js, const unsigned char *want,
+	      char **err)
+{
+	const struct plan *p = &js->p;
+	int *members = calloc((size_t)m->ntasks + 1, sizeof(*members)), n = 0;
+	struct task_rec t;
+
+	if (members == NULL)
+		return -1;
+	for (int first = 0; first < m->ntasks; first += p->step_count[p->tr_step[first]]) {
+		int step = p->tr_step[first];
+		struct script_ctx c = {js->d, p, members, 0, m->attempt, m->id, js->workdir};
 		long job;
 
-		for (int i = first; i < first + p.step_count[step]; i++) {
-			m->copy[i] = p.tr_copy[i];
-			if (store_task_get(s->st, seq, i, &t) != RF_OK)
-				goto fail;
-			if (t.state != ST_SUCCEEDED) {
+		for (int i = first; i < first + p->step_count[step]; i++) {
+			m->copy[i] = p->tr_copy[i];
+			if (want[i]) {
 				members[c.nmembers++] = i;
 				m->attempt[i]++;
 			}
-			task_rec_free(&t);
 		}
 		if (c.nmembers == 0)
 			continue;
-		if ((job = submit_step(m, &c, conf, &rest, &err)) == 0)
-			goto fail;
+		if ((job = submit_step(m, &c, js->conf, &js->rest, err)) == 0) {
+			n = -1;
+			break;
+		}
 		for (int k = 0; k < c.nmembers; k++) {
 			int i = members[k];
 			m->job[i] = job;
 			m->active[i] = 1;
 			n++;
-			if (store_task_get(s->st, seq, i, &t) != RF_OK)
+			if (store_task_get(s->st, m->seq, i, &t) != RF_OK)
 				continue;
 			/* attempts counts once the job starts (apply_job). */
 			t.state = ST_WAITING;
 			t.has_exit = 0;
 			t.started = t.ended = 0;
-			free(t.message);
-			t.message = p.tr_copy[i] >= 0 ? errf("Slurm job %ld_%d", job, p.tr_copy[i])
-						      : errf("Slurm job %ld", job);
+			if (p->tr_copy[i] >= 0)
+				replace(&t.message, errf("Slurm job %ld_%d", job, p->tr_copy[i]));
+			else
+				replace(&t.message, errf("Slurm job %ld", job));
 			store_task_update(s->st, &t);
 			task_rec_free(&t);
 		}
 	}
+	s->calls += js->rest.calls;
+	js->rest.calls = 0;
+	free(members);
+	return n;
+}
+
+static void
+launch(struct slurm *s, int64_t seq)
+{
+	struct job_set js = {0};
+	struct srm *m = NULL;
+	unsigned char *want = NULL;
+	struct task_rec t;
+	char *err = NULL, msg[512];
+	int n = -1;
+
+	if (set_open(s, seq, &js, &err) != RF_OK || (m = srm_new(&js.r)) == NULL ||
+	    (want = calloc((size_t)m->ntasks + 1, 1)) == NULL)
+		goto fail;
+	/* A retry leaves out the task runs that succeeded: their outputs stay. */
+	for (int i = 0; i < m->ntasks; i++) {
+		if (store_task_get(s->st, seq, i, &t) != RF_OK)
+			goto fail;
+		m->attempt[i] = t.attempts;
+		want[i] = t.state != ST_SUCCEEDED;
+		task_rec_free(&t);
+	}
+	if ((n = submit_marked(s, m, &js, want, &err)) < 0)
+		goto fail;
 	save_jobs(s, m);
-	snprintf(msg, sizeof(msg), "%d task runs submitted to %s", n, r.config);
+	snprintf(msg, sizeof(msg), "%d task runs submitted to %s", n, js.r.config);
 	note_run(s, seq, ST_WAITING, msg);
 	m->next = s->runs;
 	s->runs = m;
@@ -401,24 +463,64 @@ launch(struct slurm *s, int64_t seq)
 	m = NULL;
 	goto out;
 fail:
-	log_warnx("run %s: not submitted: %s", r.id, err ? err : "out of memory");
+	log_warnx("run %s: not submitted: %s", js.r.id, err ? err : "out of memory");
 	if (m) {
-		cancel_jobs(s, m, &rest, VERB_KILL);
+		cancel_jobs(s, m, &js.rest, VERB_KILL);
 		srm_free(m);
-		m = NULL;
 	}
 	snprintf(msg, sizeof(msg), "could not be submitted to Slurm: %s", err ? err : "error");
 	note_run(s, seq, ST_FAILED, msg);
 out:
-	free(members);
 	store_flush(s->st);
-	json_decref(doc);
-	plan_free(&p);
-	if (d)
-		defn_free(d);
-	free(text);
+	set_close(&js);
+	free(want);
 	free(err);
-	run_rec_free(&r);
+}
+
+/* Task run i failed with attempts left: it and the task runs that depend
+ * on it (Slurm cancels their jobs) are submitted again. */
+static void
+resubmit(struct slurm *s, struct srm *m, int i)
+{
+	struct job_set js = {0};
+	unsigned char *want = calloc((size_t)m->ntasks + 1, 1);
+	char *err = NULL;
+	int n = -1;
+
+	if (want == NULL || set_open(s, m->seq, &js, &err) != RF_OK)
+		goto out;
+	want[i] = 1;
+	/* Descendants come after their parents in the task runs' order. */
+	for (int j = 0; j < m->ntasks; j++) {
+		int st = js.p.tr_step[j];
+		if (!want[j] || (j > 0 && js.p.tr_step[j - 1] == st && want[j - 1] && j != i))
+			continue;
+		for (int c = 0; c < js.p.step_nchildren[st]; c++) {
+			int cs = js.p.step_children[st][c];
+			for (int k = 0; k < js.p.step_count[cs]; k++)
+				want[js.p.step_first[cs] + k] = 1;
+		}
+	}
+	for (int j = 0; j < m->ntasks; j++) {
+		struct task_rec t;
+		if (!want[j] || j == i)
+			continue;
+		m->active[j] = 0; /* their old jobs no longer count */
+		if (store_task_get(s->st, m->seq, j, &t) == RF_OK) {
+			m->attempt[j] = t.attempts; /* they never started */
+			task_rec_free(&t);
+		}
+	}
+	n = submit_marked(s, m, &js, want, &err);
+	save_jobs(s, m);
+out:
+	if (n < 0) {
+		log_warnx("run %s: cannot retry: %s", m->id, err ? err : "out of memory");
+		note_run(s, m->seq, ST_FAILED, err ? err : "could not be retried on Slurm");
+	}
+	set_close(&js);
+	free(want);
+	free(err);
 }
 
 /* A Slurm job state as a task run state; -1 while it has not ended. */
@@ -483,6 +585,14 @@ apply_job(struct slurm *s, struct srm *m, int i, json_t *job)
 				       reason ? reason : "", t.exit_code);
 		a.message = t.message;
 		store_attempt_put(s->st, m->seq, i, &a);
+		if (state == ST_FAILED && t.attempts < t.max_attempts) {
+			replace(&t.message,
+				errf("attempt %d of %d failed (Slurm job %ld %s, exit code "
+				     "%d); retrying",
+				     t.attempts, t.max_attempts, m->job[i], js, t.exit_code));
+			state = ST_WAITING;
+			m->again[i] = 1;
+		}
 	} else if (state == ST_WAITING && !active) {
 		free(t.message);
 		t.message = strdup("never ran: a task run it depends on did not succeed");
@@ -636,6 +746,13 @@ refresh(struct slurm *s)
 		json_decref(reply);
 		json_decref(doc);
 	}
+	/* Retries before the runs settle: a run waiting for one is not over. */
+	for (struct srm *m = s->runs; m; m = m->next)
+		for (int i = 0; i < m->ntasks; i++)
+			if (m->again[i]) {
+				m->again[i] = 0;
+				resubmit(s, m, i);
+			}
 	for (struct srm **pp = &s->runs; *pp;) {
 		struct srm *m = *pp;
 		if (m->stale != 2 && settle_run(s, m)) {

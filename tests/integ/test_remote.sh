@@ -72,6 +72,24 @@ assert_eq 0 "$(queued "$id")" "jobs of the failed run left in the queue"
 assert_eq WAITING "$(rd "$R/tasks/report/status")" "the dependant of the failed task"
 assert_eq 0 "$(rd "$R/tasks/report/attempts" 2>/dev/null || echo 0)" "the dependant's attempts"
 
+# 3b. retries: the first attempt fails, the second succeeds, and the
+# dependant (cancelled by Slurm with the first) runs once after it.
+jq -n --arg m "$T/flaky.once" '{
+  name: "flaky", config: "ci",
+  tasks: {flaky: {command: ["sh", "-c", "[ -e \"$0\" ] || { touch \"$0\"; echo first >&2; exit 1; }; echo ok", "{m}"], retries: 1},
+          next: {command: ["tr", "a-z", "A-Z"], stdin: "{x}"}},
+  steps: [{id: "flaky", task: "flaky", args: {m: $m}},
+          {id: "next", task: "next", args: {x: {from: "flaky"}}}],
+  results: [{from: "next"}]
+}' >"$T/flaky.json"
+id=$(submit "$T/flaky.json")
+R=$MNT/runs/$id
+assert_eq SUCCEEDED "$(timeout 60 cat "$R/wait")" "a run whose task succeeded on its retry"
+assert_eq OK "$(rd "$R/results/0")" "its result"
+assert_eq 2 "$(rd "$R/tasks/flaky/attempts")" "attempts of the retried task"
+assert_eq 1 "$(rd "$R/tasks/next/attempts")" "attempts of its dependant"
+assert_contains "$(rd "$R/tasks/flaky/logs")" "first" "the retried task's logs keep the first attempt"
+
 # 4. stop mid-run: every job cancelled, the run TERMINATED.
 jq -n --arg tok "$TOKEN" '{
   name: "slow", config: "ci",

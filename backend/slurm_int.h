@@ -2,8 +2,15 @@
 #ifndef RUNFS_SLURM_INT_H
 #define RUNFS_SLURM_INT_H
 
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
 #include "defn.h"
 #include "plan.h"
+#include "rest.h"
 #include "store.h"
 
 struct script_ctx {
@@ -19,5 +26,68 @@ struct script_ctx {
 /* The job script of one attempt of a task run, or of a job array's
  * task runs (one step's copies); malloc'd, NULL on ENOMEM. */
 char *slurm_script(const struct script_ctx *c);
+
+#define REFRESH_MS 1000
+
+struct srm {
+	struct srm *next;
+	int64_t seq;
+	char id[RUN_ID_MAX];
+	char config[CONFIG_MAX];
+	int ntasks;
+	long *job;    /* per task run; 0 when it has none (succeeded before) */
+	int *attempt; /* the attempt its job runs */
+	int *active;  /* its job may still change */
+	int *copy;    /* its element in its step's job array, -1 for a plain job */
+	int *again;   /* it failed with attempts left: submit it again */
+	int stopping;
+	int stale; /* the message says the state is stale */
+};
+
+struct scmd {
+	struct scmd *next;
+	int64_t seq;
+	int verb; /* -1 launch, else VERB_STOP / VERB_KILL */
+};
+
+struct slurm {
+	struct store *st;
+	const char *datadir;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	struct scmd *cmds; /* under mu */
+	int quit;	   /* under mu */
+	struct srm *runs;  /* the thread's only */
+	int64_t since;	   /* update_time of the next refresh; 0 = all */
+	long calls;
+	void *curl; /* the thread's connection, reused */
+};
+
+/* slurm.c */
+/* The saved configuration `name` as a REST client; doc holds its strings. */
+enum rerr slurm_connect(struct slurm *s, const char *name, json_t **doc, struct rest *r,
+			const char **workdir, char **err);
+struct srm *srm_new(const struct run_rec *r);
+void srm_free(struct srm *m);
+/* Records which job is which task run (DATA/runs/<run>/slurm.json). */
+void slurm_save_jobs(struct slurm *s, struct srm *m);
+
+/* slurm_submit.c */
+void slurm_submit_run(struct slurm *s, int64_t seq);
+void slurm_resubmit(struct slurm *s, struct srm *m, int i);
+/* Cancels every job of m that may still run; how many it could not. */
+int slurm_cancel(struct slurm *s, struct srm *m, struct rest *rest, int verb);
+void slurm_note_run(struct slurm *s, int64_t seq, int state, const char *msg);
+
+/* slurm_refresh.c */
+void slurm_refresh(struct slurm *s);
+
+static inline void
+replace(char **dst, char *src)
+{
+	free(*dst);
+	*dst = src ? src : strdup("");
+}
 
 #endif

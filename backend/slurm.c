@@ -77,6 +77,7 @@ srm_free(struct srm *m)
 	free(m->active);
 	free(m->copy);
 	free(m->again);
+	free(m->seen);
 	free(m);
 }
 
@@ -97,8 +98,9 @@ srm_new(const struct run_rec *r)
 	m->active = calloc(n, sizeof(*m->active));
 	m->copy = calloc(n, sizeof(*m->copy));
 	m->again = calloc(n, sizeof(*m->again));
+	m->seen = calloc(n, sizeof(*m->seen));
 	if (m->job == NULL || m->attempt == NULL || m->active == NULL || m->copy == NULL ||
-	    m->again == NULL) {
+	    m->again == NULL || m->seen == NULL) {
 		srm_free(m);
 		return NULL;
 	}

@@ -40,6 +40,7 @@ struct srm {
 	int *active;  /* its job may still change */
 	int *copy;    /* its element in its step's job array, -1 for a plain job */
 	int *again;   /* it failed with attempts left: submit it again */
+	int *seen;    /* listed by the last full refresh */
 	int stopping;
 	int stale; /* the message says the state is stale */
 };

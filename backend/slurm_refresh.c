@@ -58,6 +58,7 @@ apply_job(struct slurm *s, struct srm *m, int i, json_t *job)
 	int status = (int)json_integer_value(json_object_get(job, "exit_code")), active, state;
 	struct task_rec t;
 
+	m->seen[i] = 1;
 	if (js == NULL || store_task_get(s->st, m->seq, i, &t) != RF_OK)
 		return;
 	state = map_state(js, m->stopping, reason, &active);
@@ -130,6 +131,8 @@ settle_run(struct slurm *s, struct srm *m)
 		r.state = ST_TERMINATED;
 	else if (!active && r.counts[ST_SUCCEEDED] == r.ntasks)
 		r.state = ST_SUCCEEDED;
+	else if (!active && r.counts[ST_UNKNOWN] > 0)
+		r.state = ST_UNKNOWN; /* purged before we saw its end */
 	else if (!active)
 		r.state = ST_FAILED; /* cancelled outside runfs */
 	else
@@ -193,6 +196,32 @@ apply_pending(struct slurm *s, json_t *job, const char *config)
 	}
 }
 
+/*
+ * After a full listing: a job Slurm no longer lists was purged (MinJobAge
+ * passed while nobody followed it). What became of it cannot be known.
+ */
+static void
+forget_purged(struct slurm *s, const char *config)
+{
+	struct task_rec t;
+
+	for (struct srm *m = s->runs; m; m = m->next) {
+		for (int i = 0; !strcmp(m->config, config) && i < m->ntasks; i++) {
+			if (m->active[i] && !m->seen[i] &&
+			    store_task_get(s->st, m->seq, i, &t) == RF_OK) {
+				m->active[i] = 0;
+				t.state = ST_UNKNOWN;
+				replace(&t.message, errf("Slurm no longer knows job %ld (purged): "
+							 "what became of it is unknown",
+							 m->job[i]));
+				store_task_update(s->st, &t);
+				task_rec_free(&t);
+			}
+			m->seen[i] = 0;
+		}
+	}
+}
+
 /* One GET /jobs per configuration in use, for all its runs. */
 void
 slurm_refresh(struct slurm *s)
@@ -226,6 +255,8 @@ slurm_refresh(struct slurm *s)
 					 json_is_null(json_object_get(job, "array_task_id")))
 					apply_pending(s, job, m->config);
 			}
+			if (since == 0)
+				forget_purged(s, m->config);
 		} else {
 			iso8601(now_ms(), when, sizeof(when));
 			snprintf(msg, sizeof(msg), "state as of the last refresh; at %s: %s", when,

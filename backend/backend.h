@@ -69,6 +69,10 @@ enum rerr backend_result(struct backend *b, int64_t run_seq, int i, char **path,
  * directory, or a remote configuration's work directory. buf holds the
  * latter (n bytes); the result is one of the two. */
 const char *backend_files(struct backend *b, const char *config, char *buf, size_t n);
+/* For a file of a remote run that is missing because the cluster's work
+ * directory is not visible here: the one line its content is instead
+ * (malloc'd). NULL when the file is merely not written yet. */
+char *backend_unseen(struct backend *b, const char *path);
 /* The file holding output `name` of a task run (its latest attempt). */
 enum rerr backend_output_path(struct backend *b, const struct run_rec *r, const struct task_rec *t,
 			      const char *name, char *path);

@@ -2,10 +2,12 @@
  * saved ones (config.c) and the default that submit uses. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
 #include "backend_int.h"
+#include "layout.h"
 #include "config.h"
 #include "util.h"
 
@@ -202,4 +204,22 @@ backend_files(struct backend *b, const char *config, char *buf, size_t n)
 	snprintf(buf, n, "%s", json_is_string(w) ? json_string_value(w) : b->datadir);
 	json_decref(all);
 	return buf;
+}
+
+char *
+backend_unseen(struct backend *b, const char *path)
+{
+	size_t n = strlen(b->datadir);
+	const char *runs = strstr(path, "/runs/");
+	char dir[PATH_MAX_];
+	struct stat sb;
+
+	if ((strncmp(path, b->datadir, n) == 0 && path[n] == '/') || runs == NULL)
+		return NULL;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(runs - path), path);
+	if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
+		return NULL;
+	return errf("runfs: this file is in %s, the cluster's work directory, which is not "
+		    "visible on this machine\n",
+		    dir);
 }

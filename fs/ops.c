@@ -91,11 +91,15 @@ node_stat(const struct node *n, struct stat *st)
 		} else if (o->path) {
 			char path[PATH_MAX_];
 			struct stat real;
+			char *line;
 			err = o->path(n, path, &mtime);
 			if (err == 0 && stat(path, &real) == 0) {
 				st->st_size = real.st_size;
 				mtime = (int64_t)real.st_mtim.tv_sec * 1000 +
 					real.st_mtim.tv_nsec / 1000000;
+			} else if (err == 0 && (line = backend_unseen(fs_backend, path))) {
+				st->st_size = (off_t)strlen(line);
+				free(line);
 			}
 			if (err == EAGAIN || err == ENODATA)
 				err = 0;
@@ -295,9 +299,17 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		err = o->render(&n, &fh->data, &mtime);
 	else if (o->path && (err = o->path(&n, path, &mtime)) == 0) {
 		/* A log not written yet reads as empty, as its size says. */
+		char *line;
 		fh->fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fh->fd < 0 && errno != ENOENT)
 			err = errno;
+		/* A remote run's file where its work directory cannot be seen:
+		 * one line that says so. */
+		else if (fh->fd < 0 && (line = backend_unseen(fs_backend, path))) {
+			if (buf_adds(&fh->data, line) < 0)
+				err = ENOMEM;
+			free(line);
+		}
 	}
 	if (err) {
 		fh_free(fh);
@@ -350,7 +362,7 @@ op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	if (fh->fd < 0 && !o->render && o->path && reopen(fh, o) < 0) {
+	if (fh->fd < 0 && !o->render && o->path && fh->data.len == 0 && reopen(fh, o) < 0) {
 		/* Still no file: it reads empty, as its size says. */
 		fuse_reply_buf(req, NULL, 0);
 		free(buf);

@@ -148,7 +148,24 @@ SLURM_DIR=$SLURM_DIR "$SRCDIR/scripts/slurm-up" 2>"$T/slurm-up.out" || fail "slu
 assert_eq SUCCEEDED "$(timeout 60 cat "$R/wait")" "the run after slurmrestd came back"
 assert_eq "" "$(rd "$R/message")" "its message once refreshed"
 
-# 7. a bad token: the run fails at once, saying so; the token shows nowhere.
+# 7. a work directory this machine cannot see: the files say so in one line.
+FAR=$T/far
+mkdir -p "$FAR"
+"$RUNFS" login "$SLURM_REST_URL" --token "$SLURM_JWT" --user "$SLURM_REST_USER" \
+	--workdir "$FAR" --partition debug --name far >/dev/null 2>&1 || fail "runfs login (far)"
+jq '.config = "far"' "$SRCDIR/examples/hello.json" >"$T/far.json"
+id=$(submit "$T/far.json")
+assert_eq SUCCEEDED "$(timeout 60 cat "$MNT/runs/$id/wait")" "hello on the far work directory"
+mv "$FAR" "$T/far.hidden"
+line=$(rd "$MNT/runs/$id/tasks/greet/stdout")
+assert_contains "$line" "not visible on this machine" "greet's stdout with the work directory out of sight"
+assert_contains "$line" "$FAR" "greet's stdout with the work directory out of sight"
+assert_eq 1 "$(rd "$MNT/runs/$id/logs" | wc -l)" "lines of logs with the work directory out of sight"
+assert_eq "$(timeout "$TO" stat -c %s "$MNT/runs/$id/logs")" "$(rd "$MNT/runs/$id/logs" | wc -c)" "size of logs out of sight"
+assert_contains "$(rd "$MNT/runs/$id/results/0")" "not visible on this machine" "results/0 out of sight"
+mv "$T/far.hidden" "$FAR"
+
+# 8. a bad token: the run fails at once, saying so; the token shows nowhere.
 ALLOW_STDERR+=('not submitted: .* rejected the token')
 bad=not-a-token-$TOKEN
 jq --arg t "$bad" '.configs.ci.token = $t' "$XDG_CONFIG_HOME/runfs/config.json" >"$T/c.json"

@@ -1,4 +1,4 @@
-/* What the Slurm runtime's files share (slurm.c, slurm_script.c). */
+/* What the Slurm runtime's files share (slurm*.c). */
 #ifndef RUNFS_SLURM_INT_H
 #define RUNFS_SLURM_INT_H
 

@@ -6,97 +6,50 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "cli.h"
 #include "config.h"
+#include "rest.h"
 #include "util.h"
 
 #define LOGIN_USAGE                                                                                \
 	"runfs login URL --token TOKEN [--user U] [--partition P] [--workdir DIR] [--name NAME]"
 #define CONFIG_USAGE "runfs config list | show NAME | rm NAME | default [NAME]"
 
-static size_t
-collect(char *p, size_t size, size_t n, void *arg)
-{
-	return buf_add(arg, p, size * n) < 0 ? 0 : size * n;
-}
-
 /*
- * Asks the server whether it takes the token: GET <uri>/slurm/<api>/ping
- * with slurmrestd's two headers. slurmrestd answers a bad or expired token
- * with HTTP 500 and error_number -1, and missing headers with 401. Returns
- * a line for the user; *ok is 1 when the token was accepted.
+ * Asks the server whether it takes the token (GET .../ping through the
+ * backend's REST client). Returns a line for the user; *ok is 1 when the
+ * token was accepted. The login is saved either way.
  */
 static char *
 check_token(json_t *conf, int *ok)
 {
-	const char *uri = json_string_value(json_object_get(conf, "uri"));
-	const char *api = json_string_value(json_object_get(conf, "api_version"));
-	const char *user = json_string_value(json_object_get(conf, "user"));
-	const char *token = json_string_value(json_object_get(conf, "token"));
-	char *url = NULL, *line = NULL, path[128], errbuf[CURL_ERROR_SIZE] = "";
-	struct curl_slist *h = NULL;
-	struct buf body = {0}, hdr = {0};
-	CURLU *u = curl_url();
-	CURL *c = curl_easy_init();
-	long status = 0;
-	CURLcode rc;
+	struct rest r = {
+	    .uri = json_string_value(json_object_get(conf, "uri")),
+	    .api = json_string_value(json_object_get(conf, "api_version")),
+	    .user = json_string_value(json_object_get(conf, "user")),
+	    .token = json_string_value(json_object_get(conf, "token")),
+	};
+	char *err = NULL, *line;
+	json_t *reply = NULL;
+	int errnum;
+	enum rerr e;
 
-	*ok = 0;
-	snprintf(path, sizeof(path), "slurm/%s/ping", api ? api : "v0.0.38");
-	if (u == NULL || c == NULL || curl_url_set(u, CURLUPART_URL, uri, 0) != CURLUE_OK ||
-	    curl_url_set(u, CURLUPART_URL, path, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK) {
-		line = errf("warning: cannot build the server's URL; saved without checking");
-		goto out;
-	}
-	buf_printf(&hdr, "X-SLURM-USER-NAME: %s", user ? user : (getenv("USER") ?: "root"));
-	h = curl_slist_append(h, hdr.p);
-	buf_free(&hdr);
-	buf_printf(&hdr, "X-SLURM-USER-TOKEN: %s", token);
-	h = curl_slist_append(h, hdr.p);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-	if ((rc = curl_easy_perform(c)) != CURLE_OK) {
-		line = errf("warning: cannot reach %s (%s); saved without checking the token", uri,
-			    *errbuf ? errbuf : curl_easy_strerror(rc));
-		goto out;
-	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	if (status == 200) {
-		*ok = 1;
+	if (r.api == NULL)
+		r.api = "v0.0.38";
+	if (r.user == NULL)
+		r.user = getenv("USER") ? getenv("USER") : "root";
+	e = rest_call(&r, "GET", "ping", NULL, &reply, &errnum, &err);
+	*ok = e == RF_OK;
+	if (e == RF_OK)
 		line = errf("the server accepted the token");
-	} else if (status == 401) {
-		line =
-		    errf("warning: %s refused the request (401): check the user name; saved", uri);
-	} else if (status == 500) {
-		json_t *j = json_loadb(body.p ? body.p : "", body.len, 0, NULL);
-		json_t *e = json_array_get(json_object_get(j, "errors"), 0);
-		if (json_integer_value(json_object_get(e, "error_number")) == -1)
-			line =
-			    errf("warning: the server rejected the token (bad or expired); saved "
-				 "anyway: run runfs login again with a fresh one");
-		else
-			line = errf("warning: the server answered 500; saved without a check");
-		json_decref(j);
-	} else {
-		line = errf("warning: the server answered %ld; saved without a check", status);
-	}
-out:
-	buf_free(&hdr);
-	buf_free(&body);
-	curl_slist_free_all(h);
-	curl_free(url);
-	curl_url_cleanup(u);
-	curl_easy_cleanup(c);
+	else if (e == RF_PERM)
+		line = errf("warning: %s; saved anyway", err);
+	else
+		line = errf("warning: %s; saved without checking the token", err);
+	json_decref(reply);
+	free(err);
 	return line;
 }
 

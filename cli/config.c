@@ -14,7 +14,8 @@
 #include "util.h"
 
 #define LOGIN_USAGE                                                                                \
-	"runfs login URL --token TOKEN [--user U] [--partition P] [--workdir DIR] [--name NAME]"
+	"runfs login URL --token TOKEN [--user U] [--partition P] [--workdir DIR] [--account A] "  \
+	"[--qos Q] [--api-version V] [--name NAME]"
 #define CONFIG_USAGE "runfs config list | show NAME | rm NAME | default [NAME]"
 
 /*
@@ -56,8 +57,10 @@ check_token(json_t *conf, int *ok)
 int
 cli_login(int argc, char **argv)
 {
-	const char *fields[] = {"--token",     "token",	    "--user",	 "user",
-				"--partition", "partition", "--workdir", "workdir"};
+	const char *fields[] = {"--token",	 "token",      "--user",    "user",
+				"--partition",	 "partition",  "--workdir", "workdir",
+				"--account",	 "account",    "--qos",	    "qos",
+				"--api-version", "api_version"};
 	char path[4096], *err = NULL, *name = NULL, *text = NULL, *line;
 	json_t *in = json_object(), *conf = NULL;
 	const char *url = NULL, *given = NULL;

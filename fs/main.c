@@ -60,7 +60,7 @@ usage(FILE *f)
 		"data_dir=DIR,jobs=N,grace=SECONDS,no_autostart,allow_other] "
 		"CONFIG MOUNTPOINT\n"
 		"       runfs login URL --token TOKEN [--user U] [--partition P] [--workdir DIR] "
-		"[--name NAME]\n"
+		"[--account A] [--qos Q] [--api-version V] [--name NAME]\n"
 		"       runfs config list | show NAME | rm NAME | default [NAME]\n"
 		"       runfs submit FILE [--config NAME] [--mount DIR]\n"
 		"       runfs runs [--state S]... [--limit N] [--max-age 1d2h3m4s] [--mount DIR]\n"

@@ -4,7 +4,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <unistd.h>
@@ -12,6 +14,7 @@
 #include "follow.h"
 #include "log.h"
 #include "store.h"
+#include "util.h"
 
 struct follow {
 	pthread_t thread;
@@ -38,13 +41,28 @@ nudge_watch(const char *datadir)
 	return fd;
 }
 
-void
-nudge_drain(int fd)
+int
+nudge_drain(int fd, int requests)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char self[16];
+	int foreign = 0;
+	ssize_t n;
 
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
+	snprintf(self, sizeof(self), "%d", (int)getpid());
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			struct inotify_event *e = (struct inotify_event *)p;
+			size_t n = e->len ? strlen(e->name) : 0;
+			int req = n > 2 && strcmp(e->name + n - 2, ".r") == 0;
+			size_t base = n - (size_t)(2 * req);
+			int own = base == strlen(self) && strncmp(e->name, self, base) == 0;
+			if (n > 0 && req == requests && !own)
+				foreign = 1;
+			p += sizeof(*e) + e->len;
+		}
+	}
+	return foreign;
 }
 
 static void *
@@ -56,14 +74,18 @@ follow_main(void *arg)
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
-	for (;;) {
+	for (int64_t last = mono_ms();;) {
+		int foreign = 0;
 		if (poll(p, 2, FOLLOW_FALLBACK_MS) < 0 && errno != EINTR)
 			log_warn("follow: poll");
 		if (p[0].revents)
 			break;
 		if (p[1].revents)
-			nudge_drain(f->ino);
-		f->fn(f->arg);
+			foreign = nudge_drain(f->ino, 0);
+		if (foreign || mono_ms() - last >= FOLLOW_FALLBACK_MS) {
+			f->fn(f->arg);
+			last = mono_ms();
+		}
 	}
 	return NULL;
 }

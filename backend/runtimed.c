@@ -25,6 +25,7 @@
 #include "recover.h"
 #include "scheduler.h"
 #include "store.h"
+#include "util.h"
 
 enum { RUNNING, DRAINING, STOPPING };
 
@@ -141,21 +142,25 @@ static void
 serve(struct daemon *d, int sigfd, int nudge)
 {
 	struct pollfd p[2] = {{.fd = sigfd, .events = POLLIN}, {.fd = nudge, .events = POLLIN}};
+	int64_t last = 0;
+	int foreign = 1;
 
 	for (;;) {
 		/* Draining or stopping, new runs wait in the queue for the
-		 * next daemon. */
-		if (d->state == RUNNING)
+		 * next daemon. Its own commits (every scheduler turn) hold no
+		 * request: only another process's nudge, or the fallback, may. */
+		if (d->state == RUNNING && (foreign || mono_ms() - last >= FOLLOW_FALLBACK_MS)) {
 			take_requests(d);
-		else if (sched_count(d->s) == 0)
+			last = mono_ms();
+		} else if (d->state != RUNNING && sched_count(d->s) == 0) {
 			break;
+		}
 		if (poll(p, 2, d->state == RUNNING ? FOLLOW_FALLBACK_MS : 100) < 0 &&
 		    errno != EINTR)
 			log_warn("poll");
 		if (p[0].revents)
 			on_signal(d, sigfd);
-		if (p[1].revents)
-			nudge_drain(nudge);
+		foreign = p[1].revents ? nudge_drain(nudge, 1) : 0;
 	}
 }
 

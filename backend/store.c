@@ -206,7 +206,10 @@ store_commit(struct store *st)
 		st->pending = 0;
 	/* After the commit, never before: a process woken by the nudge must
 	 * find what it was woken for. */
-	if (rc == SQLITE_DONE && st->nudge && futimens(st->nudge_fd, NULL) < 0)
+	if (rc == SQLITE_DONE && (st->nudge & NUDGE_EVENTS) && futimens(st->nudge_fd, NULL) < 0)
+		log_warn("store: nudge");
+	if (rc == SQLITE_DONE && (st->nudge & NUDGE_REQUESTS) &&
+	    futimens(st->nudge_req_fd, NULL) < 0)
 		log_warn("store: nudge");
 	if (sqlite3_get_autocommit(st->db))
 		st->nudge = 0;
@@ -247,7 +250,7 @@ event_add(struct store *st, int64_t run_seq, int task_idx, int state, int64_t t,
 	if (store_step_done(st, S_EVENT_INS, "record event") != SQLITE_DONE)
 		return RF_IO;
 	ev->seq = sqlite3_last_insert_rowid(st->db);
-	st->nudge = 1;
+	st->nudge |= NUDGE_EVENTS;
 	ev->run_seq = run_seq;
 	ev->task_idx = task_idx;
 	ev->state = state;
@@ -341,6 +344,20 @@ schema_init(struct store *st)
 	return 0;
 }
 
+static void
+nudge_files_close(struct store *st)
+{
+	char path[PATH_MAX];
+
+	close(st->nudge_fd);
+	if (st->nudge_req_fd >= 0)
+		close(st->nudge_req_fd);
+	snprintf(path, sizeof(path), "%s.r", st->nudge_file);
+	unlink(st->nudge_file);
+	unlink(path);
+	free(st->nudge_file);
+}
+
 /* Finalizes every statement and closes the connection; SQLite's code. */
 static int
 db_close(struct store *st)
@@ -373,17 +390,31 @@ store_open(const char *datadir, struct store **out)
 		return RF_IO;
 	}
 	close(fd);
+	/* Each process touches a file of its own, so that it can tell its
+	 * own nudges from the others' (follow.c). */
 	if (store_nudge_path(datadir, path, sizeof(path)) < 0 ||
+	    (mkdir(path, 0700) < 0 && errno != EEXIST) ||
+	    (size_t)snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%d",
+			     (int)getpid()) >= sizeof(path) - strlen(path) ||
 	    (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
 		log_warn("store: %s", path);
 		return RF_IO;
 	}
-	if ((st = calloc(1, sizeof(*st))) == NULL || pthread_mutex_init(&st->mu, NULL) != 0) {
+	if ((st = calloc(1, sizeof(*st))) == NULL || pthread_mutex_init(&st->mu, NULL) != 0 ||
+	    (st->nudge_file = strdup(path)) == NULL) {
 		free(st);
 		close(fd);
+		unlink(path);
 		return RF_NOMEM;
 	}
 	st->nudge_fd = fd;
+	st->nudge_req_fd = -1;
+	/* <pid>.r: a commit that queued a request (only the runtime cares). */
+	strcat(path, ".r");
+	if ((st->nudge_req_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		log_warn("store: %s", path);
+		goto fail;
+	}
 	st->origin = (int)getpid();
 	if ((size_t)snprintf(path, sizeof(path), "%s/runfs.db", datadir) >= sizeof(path))
 		goto fail;
@@ -415,7 +446,7 @@ store_open(const char *datadir, struct store **out)
 	return RF_OK;
 fail:
 	db_close(st);
-	close(st->nudge_fd);
+	nudge_files_close(st);
 	pthread_mutex_destroy(&st->mu);
 	free(st);
 	return RF_IO;
@@ -440,7 +471,7 @@ store_close(struct store *st)
 		store_rollback(st);
 	if (db_close(st) != SQLITE_OK)
 		store_db_fail(st, "close");
-	close(st->nudge_fd);
+	nudge_files_close(st);
 	pthread_mutex_unlock(&st->mu);
 	pthread_mutex_destroy(&st->mu);
 	free(st);

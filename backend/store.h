@@ -134,9 +134,10 @@ int store_event_list(struct store *st, int64_t run_seq, int64_t after, int limit
  * daemon and any number of mounts open the same data directory.
  */
 
-/* Every commit that records events or requests touches this file
- * (DATA/changed) afterwards: inotify's IN_ATTRIB on it wakes the other
- * processes. -1 when the path does not fit. */
+/* Every commit that records events or requests touches the committing
+ * process's file in this folder (DATA/nudge/<pid>) afterwards: inotify's
+ * IN_ATTRIB on the folder wakes the other processes, and names who it
+ * was. -1 when the path does not fit. */
 int store_nudge_path(const char *datadir, char *path, size_t n);
 /* Events recorded by other processes with seq > after, in order. */
 int store_event_foreign(struct store *st, int64_t after, int limit, struct event_rec *out);

@@ -57,10 +57,14 @@ struct store {
 	store_feed_fn feed;
 	void *feed_arg;
 	int origin;	  /* this process: events.origin */
-	int nudge;	  /* the open transaction records something others await */
-	int nudge_fd;	  /* DATA/changed, touched after such a commit */
+	int nudge;	  /* NUDGE_*: what the open transaction records for others */
+	int nudge_fd;	  /* DATA/nudge/<pid>, touched after such a commit */
+	char *nudge_file; /* its path, removed at close */
+	int nudge_req_fd; /* DATA/nudge/<pid>.r, touched after a request */
 	int64_t followed; /* the latest event store_follow handed on */
 };
+
+enum { NUDGE_EVENTS = 1, NUDGE_REQUESTS = 2 };
 
 /* Whether state is one a record may hold. */
 static inline int

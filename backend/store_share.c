@@ -2,7 +2,7 @@
  * What processes sharing one store tell each other. Mounts hand runs of
  * the local runtime to its daemon through the requests table, and learn
  * of changes made elsewhere from the events other processes record (see
- * store_event_foreign). Both are read when DATA/changed is touched, which
+ * store_event_foreign). Both are read when DATA/nudge/<pid> is touched, which
  * every commit recording events or requests does after it lands.
  */
 #include <stdarg.h>
@@ -18,7 +18,7 @@
 int
 store_nudge_path(const char *datadir, char *path, size_t n)
 {
-	return (size_t)snprintf(path, n, "%s/changed", datadir) < n ? 0 : -1;
+	return (size_t)snprintf(path, n, "%s/nudge", datadir) < n ? 0 : -1;
 }
 
 /*
@@ -53,7 +53,7 @@ write_one(struct store *st, int which, int nudge, const char *types, ...)
 enum rerr
 store_request_put(struct store *st, int64_t run_seq, int verb)
 {
-	return write_one(st, S_REQ_INS, 1, "Ii", run_seq, verb) < 0 ? RF_IO : RF_OK;
+	return write_one(st, S_REQ_INS, NUDGE_REQUESTS, "Ii", run_seq, verb) < 0 ? RF_IO : RF_OK;
 }
 
 /* Reads up to limit queued requests; the count or -1. Lock held. */

@@ -62,7 +62,8 @@ struct slurm {
 	struct srm *runs;  /* the thread's only */
 	int64_t since;	   /* update_time of the next refresh; 0 = all */
 	long calls;
-	void *curl; /* the thread's connection, reused */
+	int64_t refreshed; /* when a listing last succeeded (ms), 0 = never */
+	void *curl;	   /* the thread's connection, reused */
 };
 
 /* slurm.c */

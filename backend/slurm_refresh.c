@@ -257,10 +257,11 @@ slurm_refresh(struct slurm *s)
 			}
 			if (since == 0)
 				forget_purged(s, m->config);
+			s->refreshed = now_ms();
 		} else {
-			iso8601(now_ms(), when, sizeof(when));
-			snprintf(msg, sizeof(msg), "state as of the last refresh; at %s: %s", when,
-				 err ? err : "error");
+			iso8601(s->refreshed, when, sizeof(when));
+			snprintf(msg, sizeof(msg), "state as of the last refresh (%s); now: %s",
+				 s->refreshed ? when : "none yet", err ? err : "error");
 			/* Logged once per outage, noted on every run it leaves stale. */
 			if (!m->stale)
 				log_warnx("slurm %s: %s", m->config, err ? err : "refresh failed");

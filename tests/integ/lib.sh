@@ -112,6 +112,15 @@ _alive() { # _alive PID: running and not a zombie
 	[[ ${st%% *} != Z ]]
 }
 
+_wait_gone() { # _wait_gone PID N: waits up to N x 50 ms for PID to end; fails if it did not
+	local i
+	for ((i = 0; i < $2; i++)); do
+		_alive "$1" || return 0
+		sleep 0.05
+	done
+	! _alive "$1"
+}
+
 _mounted() {
 	grep -qF " $MNT " /proc/self/mountinfo
 }
@@ -194,24 +203,16 @@ start_runfs() {
 # RUNFS_KILLED (the signal the test had to send, or empty). Never fails.
 RUNFS_KILLED=
 _stop_daemon() {
-	local pid=$RUNFS_PID i rc=0
+	local pid=$RUNFS_PID rc=0
 	RUNFS_KILLED=
 	[[ -n $pid ]] || return 0
 	_unmount
 	# ASan's exit-time leak check can take a few seconds.
-	for ((i = 0; i < 300; i++)); do
-		_alive "$pid" || break
-		sleep 0.05
-	done
-	if _alive "$pid"; then
+	if ! _wait_gone "$pid" 300; then
 		echo "# runfs (pid $pid) still running 15 s after the unmount: SIGTERM" >&2
 		kill -TERM "$pid" 2>/dev/null || true
 		RUNFS_KILLED=TERM
-		for ((i = 0; i < 100; i++)); do
-			_alive "$pid" || break
-			sleep 0.05
-		done
-		if _alive "$pid"; then
+		if ! _wait_gone "$pid" 100; then
 			echo "# runfs (pid $pid) ignored SIGTERM: SIGKILL" >&2
 			kill -KILL "$pid" 2>/dev/null || true
 			RUNFS_KILLED=KILL
@@ -270,15 +271,11 @@ start_extra() {
 
 # stop_extra DIR: unmounts DIR and waits (bounded) for its daemon to exit 0.
 stop_extra() {
-	local k i rc=0
+	local k rc=0
 	for k in "${!EXTRA_MNTS[@]}"; do
 		[[ ${EXTRA_MNTS[$k]} == "$1" ]] || continue
 		timeout "$TO" fusermount3 -u "$1" || fail "cannot unmount $1"
-		for ((i = 0; i < 300; i++)); do
-			_alive "${EXTRA_PIDS[$k]}" || break
-			sleep 0.05
-		done
-		_alive "${EXTRA_PIDS[$k]}" && fail "runfs on $1 did not exit after the unmount"
+		_wait_gone "${EXTRA_PIDS[$k]}" 300 || fail "runfs on $1 did not exit after the unmount"
 		wait "${EXTRA_PIDS[$k]}" || rc=$?
 		unset "EXTRA_MNTS[$k]" "EXTRA_PIDS[$k]"
 		((rc == 0)) || fail "runfs on $1 exited with status $rc"

@@ -44,7 +44,9 @@ rest_call(struct rest *r, const char *method, const char *path, json_t *body, js
 	*errnum = 0;
 	*err = NULL;
 	r->calls++;
-	snprintf(rel, sizeof(rel), "slurm/%s/%s", r->api, path);
+	const char *user = r->user ? r->user : getenv("USER") ? getenv("USER") : "root";
+
+	snprintf(rel, sizeof(rel), "slurm/%s/%s", r->api ? r->api : "v0.0.38", path);
 	if (u == NULL || c == NULL || curl_url_set(u, CURLUPART_URL, r->uri, 0) != CURLUE_OK ||
 	    curl_url_set(u, CURLUPART_URL, rel, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK) {
@@ -52,7 +54,7 @@ rest_call(struct rest *r, const char *method, const char *path, json_t *body, js
 		e = RF_INVAL;
 		goto out;
 	}
-	buf_printf(&hdr, "X-SLURM-USER-NAME: %s", r->user ? r->user : "");
+	buf_printf(&hdr, "X-SLURM-USER-NAME: %s", user);
 	h = curl_slist_append(h, hdr.p);
 	hdr.len = 0;
 	buf_printf(&hdr, "X-SLURM-USER-TOKEN: %s", r->token ? r->token : "");

@@ -12,9 +12,9 @@
 #include "rerr.h"
 
 struct rest {
-	const char *uri; /* "https://host:6820" */
-	const char *api; /* "v0.0.38" */
-	const char *user;
+	const char *uri;  /* "https://host:6820" */
+	const char *api;  /* "v0.0.38" when NULL */
+	const char *user; /* $USER, else root, when NULL */
 	const char *token;
 	long timeout_ms;
 	long calls; /* calls made, for the benchmark */

@@ -55,10 +55,6 @@ slurm_connect(struct slurm *s, const char *name, json_t **doc, struct rest *r, c
 	r->api = json_string_value(json_object_get(c, "api_version"));
 	r->user = json_string_value(json_object_get(c, "user"));
 	r->token = json_string_value(json_object_get(c, "token"));
-	if (r->api == NULL)
-		r->api = "v0.0.38";
-	if (r->user == NULL)
-		r->user = getenv("USER") ? getenv("USER") : "root";
 	*workdir = json_string_value(json_object_get(c, "workdir"));
 	if (*workdir == NULL || **workdir != '/') {
 		*err = errf("configuration \"%s\" has no absolute workdir (the cluster's shared "
@@ -322,7 +318,6 @@ slurm_executing(struct runtime *rt, int64_t seq)
 	struct run_rec r;
 	int yes = 0;
 
-	(void)rt;
 	if (store_run_get_seq(rt->st, seq, &r) == RF_OK) {
 		yes = !r.prepared && (!state_completed(r.state) || r.counts[ST_RUNNING] > 0);
 		run_rec_free(&r);

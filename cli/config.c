@@ -37,10 +37,6 @@ check_token(json_t *conf, int *ok)
 	int errnum;
 	enum rerr e;
 
-	if (r.api == NULL)
-		r.api = "v0.0.38";
-	if (r.user == NULL)
-		r.user = getenv("USER") ? getenv("USER") : "root";
 	e = rest_call(&r, "GET", "ping", NULL, &reply, &errnum, &err);
 	*ok = e == RF_OK;
 	if (e == RF_OK)

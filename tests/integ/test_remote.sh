@@ -90,23 +90,30 @@ assert_eq 2 "$(rd "$R/tasks/flaky/attempts")" "attempts of the retried task"
 assert_eq 1 "$(rd "$R/tasks/next/attempts")" "attempts of its dependant"
 assert_contains "$(rd "$R/tasks/flaky/logs")" "first" "the retried task's logs keep the first attempt"
 
-# 4. stop mid-run: every job cancelled, the run TERMINATED.
+# 4. stop and kill mid-run: every job cancelled, the run TERMINATED. The
+# task's resources reach Slurm as cpus, memory and time limit.
 jq -n --arg tok "$TOKEN" '{
   name: "slow", config: "ci",
-  tasks: {nap: {command: ["sleep", "300", $tok]}, after: {command: ["true", "{x}"]}},
+  tasks: {nap: {command: ["sleep", "300", $tok], resources: {cpu: 1, memory: "64Mi"}, timeout: 90},
+          after: {command: ["true", "{x}"]}},
   steps: [{id: "nap", task: "nap"}, {id: "after", task: "after", args: {x: {from: "nap"}}}]
 }' >"$T/slow.json"
-id=$(submit "$T/slow.json")
-R=$MNT/runs/$id
-WAIT_TIMEOUT=60 wait_task_state "$id" nap RUNNING
-wr "$R/ctl" stop || fail "stop failed"
-assert_eq TERMINATED "$(timeout 60 cat "$R/wait")" "the stopped run"
-for ((i = 0; i < 100; i++)); do
-	[[ $(queued "$id") == 0 ]] && break
-	sleep 0.1
+for verb in stop kill; do
+	id=$(submit "$T/slow.json")
+	R=$MNT/runs/$id
+	WAIT_TIMEOUT=60 wait_task_state "$id" nap RUNNING
+	job=$(squeue -h -o '%i %j' | awk -v n="$id.nap" '$2 == n {print $1}')
+	[[ -n $job ]] || fail "$verb: no Slurm job named $id.nap"
+	assert_eq "1 64M 2:00" "$(squeue -h -j "$job" -o '%C %m %l')" "$verb: cpus, memory and time limit of the job"
+	wr "$R/ctl" "$verb" || fail "$verb failed"
+	assert_eq TERMINATED "$(timeout 60 cat "$R/wait")" "the run after $verb"
+	for ((i = 0; i < 100; i++)); do
+		[[ $(queued "$id") == 0 ]] && break
+		sleep 0.1
+	done
+	assert_eq 0 "$(queued "$id")" "jobs left in the queue after $verb"
+	gone "$TOKEN" || fail "$verb: the job's sleep is still running"
 done
-assert_eq 0 "$(queued "$id")" "jobs of the stopped run left in the queue"
-gone "$TOKEN" || fail "the stopped job's sleep is still running"
 
 # 5. unmount and remount during a run: the next mount tracks it to its end.
 jq -n --arg g "$T/gate" '{

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `retry` re-runs only the task runs that did not succeed and reuses the
 # outputs of those that did, on a FAILED run and on a TERMINATED one, on
-# in_process and on local alike.
+# in_process and on local alike, and on a KILLED one (local's is in
+# test_local_crash).
 . "$(dirname "$0")/lib.sh"
 
 # make CONFIG: seed counts its runs; flaky fails until $T/FIX exists, and
@@ -61,3 +62,23 @@ for config in in_process local; do
 	assert_eq 1 "$(rd "$R/tasks/seed/attempts")" "$config: seed's attempts"
 	stop_runfs
 done
+
+# A KILLED run (its in_process mount died under it), retried after a remount.
+rm -f "$T/seed.count" "$T/FIX"
+make in_process
+touch "$T/HOLD"
+start_runfs in_process
+id=$(submit "$T/retry.json")
+R=$MNT/runs/$id
+wait_task_state "$id" flaky RUNNING
+crash_runfs
+gone "$TOKEN" || fail "the killed mount's task is still running"
+rm -f "$T/HOLD"
+touch "$T/FIX"
+start_runfs in_process
+WAIT_TIMEOUT=10 wait_state "$id" KILLED
+wr "$R/ctl" retry || fail "retry of a KILLED run failed"
+assert_eq SUCCEEDED "$(timeout 20 cat "$R/wait")" "the retried KILLED run"
+assert_eq "seed+seed-ok" "$(rd "$R/results/0")" "its result"
+assert_eq 1 "$(wc -l <"$T/seed.count")" "runs of seed"
+stop_runfs

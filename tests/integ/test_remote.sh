@@ -15,7 +15,7 @@ export XDG_CONFIG_HOME=$T/config
 WORK=$SLURM_WORKDIR
 
 "$RUNFS" login "$SLURM_REST_URL" --token "$SLURM_JWT" --user "$SLURM_REST_USER" \
-	--workdir "$WORK" --partition debug --name ci >"$T/login.out" 2>&1 ||
+	--workdir "$WORK" --partition debug --account runfs-ci --name ci >"$T/login.out" 2>&1 ||
 	fail "runfs login: $(<"$T/login.out")"
 assert_contains "$(<"$T/login.out")" "accepted the token" "runfs login"
 
@@ -91,7 +91,8 @@ assert_eq 1 "$(rd "$R/tasks/next/attempts")" "attempts of its dependant"
 assert_contains "$(rd "$R/tasks/flaky/logs")" "first" "the retried task's logs keep the first attempt"
 
 # 4. stop and kill mid-run: every job cancelled, the run TERMINATED. The
-# task's resources reach Slurm as cpus, memory and time limit.
+# task's resources reach Slurm as cpus, memory and time limit, and the
+# configuration's partition and account too.
 jq -n --arg tok "$TOKEN" '{
   name: "slow", config: "ci",
   tasks: {nap: {command: ["sleep", "300", $tok], resources: {cpu: 1, memory: "64Mi"}, timeout: 90},
@@ -104,7 +105,8 @@ for verb in stop kill; do
 	WAIT_TIMEOUT=60 wait_task_state "$id" nap RUNNING
 	job=$(squeue -h -o '%i %j' | awk -v n="$id.nap" '$2 == n {print $1}')
 	[[ -n $job ]] || fail "$verb: no Slurm job named $id.nap"
-	assert_eq "1 64M 2:00" "$(squeue -h -j "$job" -o '%C %m %l')" "$verb: cpus, memory and time limit of the job"
+	assert_eq "1 64M 2:00 debug runfs-ci" "$(squeue -h -j "$job" -o '%C %m %l %P %a')" \
+		"$verb: cpus, memory, time limit, partition and account of the job"
 	wr "$R/ctl" "$verb" || fail "$verb failed"
 	assert_eq TERMINATED "$(timeout 60 cat "$R/wait")" "the run after $verb"
 	for ((i = 0; i < 100; i++)); do

@@ -174,7 +174,17 @@ assert_eq "$(timeout "$TO" stat -c %s "$MNT/runs/$id/logs")" "$(rd "$MNT/runs/$i
 assert_contains "$(rd "$MNT/runs/$id/results/0")" "not visible on this machine" "results/0 out of sight"
 mv "$T/far.hidden" "$FAR"
 
-# 8. a bad token: the run fails at once, saying so; the token shows nowhere.
+# 8. the API version is a setting: one this slurmrestd does not serve
+# (it loads only v0.0.38) reaches it, and fails plainly.
+"$RUNFS" login "$SLURM_REST_URL" --token "$SLURM_JWT" --user "$SLURM_REST_USER" \
+	--workdir "$WORK" --api-version v0.0.37 --name old >/dev/null 2>&1 || fail "runfs login (old)"
+jq '.config = "old"' "$SRCDIR/examples/hello.json" >"$T/old.json"
+id=$(submit "$T/old.json")
+assert_eq FAILED "$(timeout 30 cat "$MNT/runs/$id/wait")" "a run on an API version the server lacks"
+assert_contains "$(rd "$MNT/runs/$id/message")" "HTTP 404" "its message"
+ALLOW_STDERR+=('not submitted: .*HTTP 404')
+
+# 9. a bad token: the run fails at once, saying so; the token shows nowhere.
 ALLOW_STDERR+=('not submitted: .* rejected the token')
 bad=not-a-token-$TOKEN
 jq --arg t "$bad" '.configs.ci.token = $t' "$XDG_CONFIG_HOME/runfs/config.json" >"$T/c.json"

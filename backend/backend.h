@@ -43,16 +43,28 @@ enum rerr backend_control(struct backend *b, const char *run_id, const char *ver
 /* The verbs accepted now, space-separated (static string). */
 const char *backend_verbs(const struct run_rec *r);
 
-/* Snapshots (free the records with run_rec_free / task_rec_free). */
+/* Snapshots (free the records with run_rec_free / task_rec_free).
+ * backend_run finds a run by id, without counts[] (a path lookup). */
 enum rerr backend_run(struct backend *b, const char *run_id, struct run_rec *out);
 enum rerr backend_run_seq(struct backend *b, int64_t seq, struct run_rec *out);
 /* Without counts[]: cheap whatever the run's size. */
 enum rerr backend_run_brief(struct backend *b, int64_t seq, struct run_rec *out);
+/* Runs in creation order after seq `after` (counts[] left zero; done set). */
 int backend_runs(struct backend *b, int64_t after, int limit, struct run_rec *out);
+/* The same, only runs now in state. */
+int backend_runs_in(struct backend *b, int state, int64_t after, int limit, struct run_rec *out);
+/* When the newest run was created (ms, 0 when none, -1 on error). */
+int64_t backend_newest_run(struct backend *b);
+/* The change counter of all runs (the latest event's seq, -1 on error),
+ * and in *time when that change happened. */
+int64_t backend_last_change(struct backend *b, int64_t *time);
 enum rerr backend_task(struct backend *b, int64_t run_seq, int idx, struct task_rec *out);
 enum rerr backend_task_find(struct backend *b, int64_t run_seq, const char *id,
 			    struct task_rec *out);
 int backend_tasks(struct backend *b, int64_t run_seq, int from, int limit, struct task_rec *out);
+/* Without message, command, inputs and outputs (empty): for listings. */
+int backend_tasks_brief(struct backend *b, int64_t run_seq, int from, int limit,
+			struct task_rec *out);
 enum rerr backend_definition(struct backend *b, int64_t run_seq, char **text);
 
 /*

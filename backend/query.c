@@ -15,7 +15,7 @@
 enum rerr
 backend_run(struct backend *b, const char *run_id, struct run_rec *out)
 {
-	return store_run_get(b->st, run_id, out);
+	return store_run_find(b->st, run_id, out);
 }
 
 enum rerr
@@ -36,6 +36,25 @@ backend_runs(struct backend *b, int64_t after, int limit, struct run_rec *out)
 	return store_run_list(b->st, after, limit, out);
 }
 
+int
+backend_runs_in(struct backend *b, int state, int64_t after, int limit, struct run_rec *out)
+{
+	return store_run_list_state(b->st, state, after, limit, out);
+}
+
+int64_t
+backend_newest_run(struct backend *b)
+{
+	return store_run_newest(b->st);
+}
+
+int64_t
+backend_last_change(struct backend *b, int64_t *time)
+{
+	*time = store_event_newest(b->st);
+	return store_event_last(b->st);
+}
+
 enum rerr
 backend_task(struct backend *b, int64_t run_seq, int idx, struct task_rec *out)
 {
@@ -52,6 +71,12 @@ int
 backend_tasks(struct backend *b, int64_t run_seq, int from, int limit, struct task_rec *out)
 {
 	return store_task_list(b->st, run_seq, from, limit, out);
+}
+
+int
+backend_tasks_brief(struct backend *b, int64_t run_seq, int from, int limit, struct task_rec *out)
+{
+	return store_task_list_brief(b->st, run_seq, from, limit, out);
 }
 
 enum rerr

@@ -30,23 +30,45 @@
 #include "store_int.h"
 #include "util.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 /* Bounds the WAL and what a crash can lose when nobody flushes. */
 #define MAX_PENDING  4096
 #define COMMIT_TRIES 10
 
+/* The completed states as stored (state.h's numbers are the format). */
+#define COMPLETED_SQL "(2, 3, 4, 5)"
+_Static_assert(ST_SUCCEEDED == 2 && ST_FAILED == 3 && ST_TERMINATED == 4 && ST_KILLED == 5,
+	       "COMPLETED_SQL lists the completed states");
+
 /*
+ * runs.done counts the run's completed task runs, kept by triggers so that
+ * no write path can forget it: the index lists every run with it without
+ * a pass over any run's task runs.
+ */
+#define DONE_TRIGGERS                                                                              \
+	"CREATE TRIGGER tasks_done AFTER UPDATE OF state ON tasks"                                 \
+	" WHEN (new.state IN " COMPLETED_SQL ") != (old.state IN " COMPLETED_SQL ")"               \
+	" BEGIN UPDATE runs SET done = done + (CASE WHEN new.state IN " COMPLETED_SQL              \
+	" THEN 1 ELSE -1 END) WHERE seq = new.run_seq; END;"                                       \
+	"CREATE TRIGGER tasks_done_new AFTER INSERT ON tasks WHEN new.state IN " COMPLETED_SQL     \
+	" BEGIN UPDATE runs SET done = done + 1 WHERE seq = new.run_seq; END;"
+
+/*
+ * A new store gets the current schema at once; upgrades[v] takes a store
+ * of version v to v + 1.
+ *
  * tasks keeps its rowid: its rows carry commands and resolved inputs that
  * easily outgrow the small rows WITHOUT ROWID suits. attempts rows are
  * small and only ever reached by their key. definition is the last column
- * of runs so that reading the others never walks its overflow pages.
+ * of runs so that reading the others never walks its overflow pages (a
+ * store upgraded from version 2 has done after it, which costs only time).
  */
 static const char schema[] =
     "CREATE TABLE runs(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
     " name TEXT NOT NULL, config TEXT NOT NULL, state INTEGER NOT NULL,"
     " prepared INTEGER NOT NULL, owner INTEGER NOT NULL, created INTEGER NOT NULL,"
     " started INTEGER NOT NULL, ended INTEGER NOT NULL, updated INTEGER NOT NULL,"
-    " message TEXT, ntasks INTEGER NOT NULL, definition TEXT);"
+    " message TEXT, ntasks INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0, definition TEXT);"
     "CREATE INDEX runs_state ON runs(state);"
     "CREATE TABLE tasks(run_seq INTEGER NOT NULL, idx INTEGER NOT NULL, id TEXT NOT NULL,"
     " step TEXT, task TEXT, state INTEGER NOT NULL, has_exit INTEGER NOT NULL,"
@@ -61,25 +83,33 @@ static const char schema[] =
     " started INTEGER NOT NULL, ended INTEGER NOT NULL, message TEXT,"
     " PRIMARY KEY(run_seq, idx, n)) WITHOUT ROWID;"
     "CREATE TABLE events(seq INTEGER PRIMARY KEY, run_seq INTEGER NOT NULL,"
-    " task_idx INTEGER NOT NULL, state INTEGER NOT NULL, time INTEGER NOT NULL);"
+    " task_idx INTEGER NOT NULL, state INTEGER NOT NULL, time INTEGER NOT NULL,"
+    " origin INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX events_run ON events(run_seq, seq);"
-    "PRAGMA user_version = 1;";
+    "CREATE TABLE requests(seq INTEGER PRIMARY KEY,"
+    " run_seq INTEGER NOT NULL, verb INTEGER NOT NULL);" DONE_TRIGGERS "PRAGMA user_version = 3;";
 
-/*
- * Version 2: processes share the store (the local runtime, several
- * mounts). An event names the process that recorded it, so that each
- * process hands the others' events to its feed and not its own twice;
- * requests is the queue through which mounts hand runs to the runtime.
- */
-static const char schema_v2[] = "ALTER TABLE events ADD COLUMN origin INTEGER NOT NULL DEFAULT 0;"
-				"CREATE TABLE requests(seq INTEGER PRIMARY KEY,"
-				" run_seq INTEGER NOT NULL, verb INTEGER NOT NULL);"
-				"PRAGMA user_version = 2;";
+static const char *const upgrades[SCHEMA_VERSION] = {
+    /*
+     * Version 2: processes share the store (the local runtime, several
+     * mounts). An event names the process that recorded it, so that each
+     * process hands the others' events to its feed and not its own twice;
+     * requests is the queue through which mounts hand runs to the runtime.
+     */
+    [1] = "ALTER TABLE events ADD COLUMN origin INTEGER NOT NULL DEFAULT 0;"
+	  "CREATE TABLE requests(seq INTEGER PRIMARY KEY,"
+	  " run_seq INTEGER NOT NULL, verb INTEGER NOT NULL);"
+	  "PRAGMA user_version = 2;",
+    /* Version 3: runs.done (see DONE_TRIGGERS). */
+    [2] = "ALTER TABLE runs ADD COLUMN done INTEGER NOT NULL DEFAULT 0;"
+	  "UPDATE runs SET done = (SELECT count(*) FROM tasks t WHERE t.run_seq = runs.seq"
+	  " AND t.state IN " COMPLETED_SQL ");" DONE_TRIGGERS "PRAGMA user_version = 3;",
+};
 
 #define RUN_COLS                                                                                   \
 	"seq, id, name, config, state, prepared, owner, created, started, ended, updated, "        \
 	"message, ntasks, "                                                                        \
-	"(SELECT ifnull(max(e.seq), 0) FROM events e WHERE e.run_seq = runs.seq)"
+	"(SELECT ifnull(max(e.seq), 0) FROM events e WHERE e.run_seq = runs.seq), done"
 #define TASK_COLS                                                                                  \
 	"run_seq, idx, id, step, task, state, has_exit, exit_code, attempts, max_attempts, "       \
 	"started, ended, updated, message, parents, command, inputs, outputs"
@@ -98,6 +128,9 @@ static const char *const sql[S_COUNT] = {
     [S_RUN_BY_ID] = "SELECT " RUN_COLS " FROM runs WHERE id = ?",
     [S_RUN_BY_SEQ] = "SELECT " RUN_COLS " FROM runs WHERE seq = ?",
     [S_RUN_LIST] = "SELECT " RUN_COLS " FROM runs WHERE seq > ? ORDER BY seq LIMIT ?",
+    [S_RUN_LIST_STATE] = "SELECT " RUN_COLS " FROM runs WHERE state = ? AND seq > ?"
+			 " ORDER BY seq LIMIT ?",
+    [S_RUN_NEWEST] = "SELECT created FROM runs ORDER BY seq DESC LIMIT 1",
     /* owner != 0: a FAILED run may still have task runs executing. */
     [S_RUN_ACTIVE] = "SELECT " RUN_COLS " FROM runs WHERE state IN (?, ?, ?) OR owner != 0"
 		     " ORDER BY seq",
@@ -110,6 +143,10 @@ static const char *const sql[S_COUNT] = {
     [S_TASK_FIND] = "SELECT " TASK_COLS " FROM tasks WHERE run_seq = ? AND id = ?",
     [S_TASK_LIST] = "SELECT " TASK_COLS " FROM tasks WHERE run_seq = ? AND idx >= ?"
 		    " ORDER BY idx LIMIT ?",
+    /* TASK_COLS without the long ones: what a listing of thousands needs. */
+    [S_TASK_BRIEF] = "SELECT run_seq, idx, id, step, task, state, has_exit, exit_code, attempts,"
+		     " max_attempts, started, ended, updated, NULL, parents, NULL, NULL, NULL"
+		     " FROM tasks WHERE run_seq = ? AND idx >= ? ORDER BY idx LIMIT ?",
     [S_TASK_STATE] = "SELECT state FROM tasks WHERE run_seq = ? AND idx = ?",
     [S_TASK_UPD] = "UPDATE tasks SET state = ?, has_exit = ?, exit_code = ?, attempts = ?,"
 		   " max_attempts = ?, started = ?, ended = ?, updated = ?, message = ?,"
@@ -123,6 +160,7 @@ static const char *const sql[S_COUNT] = {
     [S_EVENT_FOREIGN] = "SELECT seq, run_seq, task_idx, state, time FROM events"
 			" WHERE seq > ? AND origin != ? ORDER BY seq LIMIT ?",
     [S_EVENT_LAST] = "SELECT ifnull(max(seq), 0) FROM events",
+    [S_EVENT_NEWEST] = "SELECT time FROM events ORDER BY seq DESC LIMIT 1",
     [S_REQ_INS] = "INSERT INTO requests(run_seq, verb) VALUES(?, ?)",
     [S_REQ_LIST] = "SELECT seq, run_seq, verb FROM requests ORDER BY seq LIMIT ?",
     [S_REQ_DEL] = "DELETE FROM requests WHERE seq <= ?",
@@ -306,42 +344,42 @@ user_version(struct store *st, int *v)
 	return 0;
 }
 
+/*
+ * Creates the schema or upgrades it to SCHEMA_VERSION. Other processes may
+ * be opening the same store: each step decides under the write lock, on
+ * the version it reads there.
+ */
 static int
 schema_init(struct store *st)
 {
-	int v;
+	int v, from;
 
-	if (user_version(st, &v) < 0)
+	if (user_version(st, &from) < 0)
 		return -1;
-	if (v == 0) {
-		/* Another process may be creating it too: decide under the write lock. */
-		if (exec_sql(st, "BEGIN IMMEDIATE") < 0)
-			return -1;
-		if (user_version(st, &v) < 0 ||
-		    (v == 0 && (exec_sql(st, schema) < 0 || exec_sql(st, schema_v2) < 0)) ||
-		    exec_sql(st, "COMMIT") < 0) {
-			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-			return -1;
-		}
-		if (user_version(st, &v) < 0)
-			return -1;
-	}
-	if (v > SCHEMA_VERSION) {
-		log_warnx("store: database schema %d is newer than this runfs (%d)", v,
+	if (from > SCHEMA_VERSION) {
+		log_warnx("store: database schema %d is newer than this runfs (%d)", from,
 			  SCHEMA_VERSION);
 		return -1;
 	}
-	if (v == 1) {
-		if (exec_sql(st, "BEGIN IMMEDIATE") < 0)
-			return -1;
-		if (user_version(st, &v) < 0 || (v == 1 && exec_sql(st, schema_v2) < 0) ||
-		    exec_sql(st, "COMMIT") < 0) {
-			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-			return -1;
-		}
-		log_info("store: schema upgraded to version %d", SCHEMA_VERSION);
-	}
+	if (from == SCHEMA_VERSION)
+		return 0;
+	if (exec_sql(st, "BEGIN IMMEDIATE") < 0)
+		return -1;
+	if (user_version(st, &v) < 0)
+		goto fail;
+	if (v == 0 && exec_sql(st, schema) < 0)
+		goto fail;
+	for (; v > 0 && v < SCHEMA_VERSION; v++)
+		if (exec_sql(st, upgrades[v]) < 0)
+			goto fail;
+	if (exec_sql(st, "COMMIT") < 0)
+		goto fail;
+	if (from > 0)
+		log_info("store: schema upgraded from version %d to %d", from, SCHEMA_VERSION);
 	return 0;
+fail:
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
 }
 
 static void

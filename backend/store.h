@@ -38,6 +38,7 @@ struct run_rec {
 	int64_t created, started, ended, updated; /* ms since epoch, 0 = unset */
 	char *message;				  /* malloc'd, "" when none */
 	int ntasks;
+	int done;	      /* task runs completed */
 	int counts[ST_COUNT]; /* task runs per state */
 	int64_t last_event;   /* seq of its latest event: grows on every change */
 };
@@ -103,11 +104,19 @@ enum rerr store_run_get_seq(struct store *st, int64_t seq, struct run_rec *out);
 /* The same without counts[] (they cost a pass over the run's task runs):
  * for the many callers that want a state, a name or the change counter. */
 enum rerr store_run_brief(struct store *st, int64_t seq, struct run_rec *out);
+enum rerr store_run_find(struct store *st, const char *id, struct run_rec *out);
 enum rerr store_run_definition(struct store *st, int64_t seq, char **text);
 /* Runs in creation order, seq > after, at most limit; returns the count
  * (or -1). Pass the last seq back as after for the next page.
  * counts[] are left zero here (ntasks is set) to keep listing cheap. */
 int store_run_list(struct store *st, int64_t after, int limit, struct run_rec *out);
+/* The same, only runs in state. */
+int store_run_list_state(struct store *st, int state, int64_t after, int limit,
+			 struct run_rec *out);
+/* When the newest run was created, and when the latest event (of any run)
+ * happened: ms since epoch, 0 when none, -1 on error. */
+int64_t store_run_newest(struct store *st);
+int64_t store_event_newest(struct store *st);
 /* Runs whose state is not completed (for recovery at start-up).
  * *out is malloc'd (run_rec_free each, then free it), counts filled. */
 int store_run_list_active(struct store *st, struct run_rec **out);
@@ -116,6 +125,10 @@ enum rerr store_task_get(struct store *st, int64_t run_seq, int idx, struct task
 enum rerr store_task_find(struct store *st, int64_t run_seq, const char *id, struct task_rec *out);
 /* Task runs of a run in idx order from idx >= from, at most limit. */
 int store_task_list(struct store *st, int64_t run_seq, int from, int limit, struct task_rec *out);
+/* The same with message, command, inputs and outputs left empty: the
+ * few columns a listing of thousands of task runs needs. */
+int store_task_list_brief(struct store *st, int64_t run_seq, int from, int limit,
+			  struct task_rec *out);
 int store_attempt_list(struct store *st, int64_t run_seq, int idx, struct attempt_rec **out);
 
 /* Writes (batched until store_flush). Each records an event row when the

@@ -53,6 +53,7 @@ run_row(sqlite3_stmt *s, void *p)
 	/* Every change records an event: the latest one's seq is a counter
 	 * that pollers compare (one index probe, events_run). */
 	r->last_event = sqlite3_column_int64(s, 13);
+	r->done = sqlite3_column_int(s, 14);
 	return (r->message = col_dup(s, 11)) ? 0 : -1;
 }
 
@@ -224,12 +225,25 @@ one(int n, struct rows *r)
 	return n < 0 ? (enum rerr) - n : n == 0 ? RF_NOENT : RF_OK;
 }
 
+/* A run by id; counts: with its task counts. */
+static enum rerr
+run_by_id(struct store *st, const char *id, struct run_rec *out, int counts)
+{
+	struct rows r = {run_row, run_free, sizeof(*out), 1, (char *)out, counts};
+
+	return one(query(st, S_RUN_BY_ID, &r, "s", id), &r);
+}
+
 enum rerr
 store_run_get(struct store *st, const char *id, struct run_rec *out)
 {
-	struct rows r = {run_row, run_free, sizeof(*out), 1, (char *)out, 1};
+	return run_by_id(st, id, out, 1);
+}
 
-	return one(query(st, S_RUN_BY_ID, &r, "s", id), &r);
+enum rerr
+store_run_find(struct store *st, const char *id, struct run_rec *out)
+{
+	return run_by_id(st, id, out, 0);
 }
 
 /* A run by seq; counts: with its task counts. */
@@ -277,6 +291,15 @@ store_run_list(struct store *st, int64_t after, int limit, struct run_rec *out)
 }
 
 int
+store_run_list_state(struct store *st, int state, int64_t after, int limit, struct run_rec *out)
+{
+	struct rows r = {run_row, run_free, sizeof(*out), limit, (char *)out, 0};
+	int n = limit > 0 ? query(st, S_RUN_LIST_STATE, &r, "iIi", state, after, limit) : 0;
+
+	return listed(n);
+}
+
+int
 store_run_list_active(struct store *st, struct run_rec **out)
 {
 	/* Few runs are active, and recovery wants their counts. */
@@ -308,6 +331,15 @@ store_task_list(struct store *st, int64_t run_seq, int from, int limit, struct t
 {
 	struct rows r = {task_row, task_free, sizeof(*out), limit, (char *)out, 0};
 	int n = limit > 0 ? query(st, S_TASK_LIST, &r, "Iii", run_seq, from, limit) : 0;
+
+	return listed(n);
+}
+
+int
+store_task_list_brief(struct store *st, int64_t run_seq, int from, int limit, struct task_rec *out)
+{
+	struct rows r = {task_row, task_free, sizeof(*out), limit, (char *)out, 0};
+	int n = limit > 0 ? query(st, S_TASK_BRIEF, &r, "Iii", run_seq, from, limit) : 0;
 
 	return listed(n);
 }
@@ -354,6 +386,28 @@ store_event_last(struct store *st)
 	struct rows r = {int64_row, NULL, sizeof(last), 1, (char *)&last, 0};
 
 	return query(st, S_EVENT_LAST, &r, "") == 1 ? last : -1;
+}
+
+/* A one-number query: the number, or 0 when no row, or -1. */
+static int64_t
+scalar(struct store *st, int which)
+{
+	int64_t v = 0;
+	struct rows r = {int64_row, NULL, sizeof(v), 1, (char *)&v, 0};
+
+	return query(st, which, &r, "") >= 0 ? v : -1;
+}
+
+int64_t
+store_run_newest(struct store *st)
+{
+	return scalar(st, S_RUN_NEWEST);
+}
+
+int64_t
+store_event_newest(struct store *st)
+{
+	return scalar(st, S_EVENT_NEWEST);
 }
 
 int

@@ -213,6 +213,7 @@ config_mode(const struct node *n)
 }
 
 const struct kind_ops config_ops = {.mode = 0600,
+				    .transient = 1,
 				    .render = config_render,
 				    .open = config_open,
 				    .write = config_write,

@@ -115,6 +115,11 @@ struct kind_ops {
 	int (*unlink)(const struct node *dir, const char *name);
 	/* When the mode depends on the node, not only on its kind. */
 	mode_t (*mode_of)(const struct node *n);
+	/* The name may vanish or come to mean another node (a configuration
+	 * removed by the CLI, a run leaving a state): the kernel must ask
+	 * again on every path walk. Every other name, once found, keeps its
+	 * node for the life of the mount, so the kernel may remember it. */
+	int transient;
 };
 
 extern struct backend *fs_backend;

@@ -18,6 +18,8 @@
 #include "watch.h"
 #include "node.h"
 
+#define ENTRY_TIMEOUT 3600.0
+
 static uid_t owner_uid;
 static gid_t owner_gid;
 static int64_t start_ms;
@@ -133,7 +135,10 @@ reply_entry(fuse_req_t req, const struct node *n)
 	}
 	e.ino = e.attr.st_ino;
 	e.attr_timeout = 0;
-	e.entry_timeout = 0;
+	/* Attributes are always asked afresh; a name that keeps its node
+	 * is remembered, so that `ls -l` or `find` over 10,000 task runs
+	 * does not look up the run's id for every one of them. */
+	e.entry_timeout = ops_of(n)->transient ? 0 : ENTRY_TIMEOUT;
 	fuse_reply_entry(req, &e);
 }
 

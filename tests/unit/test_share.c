@@ -146,19 +146,38 @@ test_follow_thread(const char *dir)
 	follow_stop(f);
 }
 
-/* A store written by runfs before version 2 is upgraded, keeping its runs. */
+/* A store written by runfs version 1 (before processes shared it and
+ * before runs.done) is upgraded in place, keeping its runs and counting
+ * their completed task runs. */
 static void
 test_upgrade(const char *dir)
 {
 	char path[2200];
 	struct store *st = NULL;
-	struct run_rec r;
+	struct run_rec r = {0};
+	struct task_rec t[2] = {0};
 	struct request_rec q[1];
 	sqlite3 *db;
 
+	CHECK(store_open(dir, &st) == RF_OK);
+	if (st == NULL)
+		return;
+	snprintf(r.id, sizeof(r.id), "wf.share.0000009");
+	r.message = "";
+	for (int i = 0; i < 2; i++) {
+		t[i].idx = i;
+		snprintf(t[i].id, sizeof(t[i].id), "t%d", i);
+		t[i].parents = t[i].command = t[i].inputs = t[i].outputs = "";
+	}
+	CHECK(store_run_create(st, &r, t, 2, "{}") == RF_OK);
+	t[1].state = ST_SUCCEEDED;
+	CHECK(store_task_update(st, &t[1]) == RF_OK);
+	store_close(st);
 	snprintf(path, sizeof(path), "%s/runfs.db", dir);
 	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
 	CHECK(sqlite3_exec(db,
+			   "DROP TRIGGER tasks_done; DROP TRIGGER tasks_done_new;"
+			   "ALTER TABLE runs DROP COLUMN done;"
 			   "ALTER TABLE events DROP COLUMN origin; DROP TABLE requests;"
 			   "PRAGMA user_version = 1;",
 			   NULL, NULL, NULL) == SQLITE_OK);
@@ -167,6 +186,14 @@ test_upgrade(const char *dir)
 	if (st == NULL)
 		return;
 	CHECK(store_run_get(st, "wf.share.0000002", &r) == RF_OK && r.state == ST_RUNNING);
+	run_rec_free(&r);
+	CHECK(store_run_get(st, "wf.share.0000009", &r) == RF_OK && r.done == 1 && r.ntasks == 2);
+	run_rec_free(&r);
+	/* And the triggers keep counting. */
+	t[0].run_seq = r.seq;
+	t[0].state = ST_FAILED;
+	CHECK(store_task_update(st, &t[0]) == RF_OK);
+	CHECK(store_run_brief(st, r.seq, &r) == RF_OK && r.done == 2);
 	run_rec_free(&r);
 	CHECK(store_request_put(st, 1, REQ_KILL) == RF_OK);
 	CHECK(store_request_take(st, 1, q) == 1 && q[0].verb == REQ_KILL);

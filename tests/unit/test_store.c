@@ -196,7 +196,7 @@ test_basics(struct store *st, struct store *st2, struct fed *f, int64_t *seq)
 	/* Visible on this connection at once, elsewhere only after the flush. */
 	CHECK(store_run_get(st, run.id, &got) == RF_OK);
 	CHECK(got.state == ST_RUNNING && got.owner == 4242 && got.started == run.started);
-	CHECK(got.counts[ST_SUCCEEDED] == 1 && got.counts[ST_WAITING] == 2);
+	CHECK(got.counts[ST_SUCCEEDED] == 1 && got.counts[ST_WAITING] == 2 && got.done == 1);
 	run_rec_free(&got);
 	CHECK(store_task_get(st, run.seq, 0, &t) == RF_OK);
 	CHECK(t.state == ST_SUCCEEDED && t.has_exit == 1 && t.exit_code == 0 && t.attempts == 1);
@@ -258,6 +258,70 @@ test_lists(struct store *st)
 	}
 	CHECK(sum == 3); /* counts filled: the three tasks of the first run */
 	free(act);
+}
+
+/* runs.done follows every change into and out of the completed states
+ * (a retry sends task runs back to WAITING), and listings by state. */
+static void
+test_done(struct store *st)
+{
+	struct run_rec run, got, page[8];
+	struct task_rec tasks[3], t;
+	int n, found = 0;
+
+	make_run(&run, "wf.done.0000001");
+	make_task(&tasks[0], 0, "a", "");
+	make_task(&tasks[1], 1, "b", "a\n");
+	make_task(&tasks[2], 2, "c", "a\n");
+	CHECK(store_run_create(st, &run, tasks, 3, "{}") == RF_OK);
+	for (int i = 0; i < 3; i++) {
+		tasks[i].state = i == 0 ? ST_SUCCEEDED : i == 1 ? ST_FAILED : ST_RUNNING;
+		CHECK(store_task_update(st, &tasks[i]) == RF_OK);
+	}
+	CHECK(store_run_find(st, run.id, &got) == RF_OK && got.done == 2 && got.ntasks == 3);
+	run_rec_free(&got);
+	/* A same-state write and a move between completed states: no change. */
+	CHECK(store_task_update(st, &tasks[0]) == RF_OK);
+	tasks[1].state = ST_KILLED;
+	CHECK(store_task_update(st, &tasks[1]) == RF_OK);
+	CHECK(store_run_brief(st, run.seq, &got) == RF_OK && got.done == 2);
+	run_rec_free(&got);
+	/* Retried: back to WAITING, then done again. */
+	tasks[1].state = ST_WAITING;
+	CHECK(store_task_update(st, &tasks[1]) == RF_OK);
+	CHECK(store_run_brief(st, run.seq, &got) == RF_OK && got.done == 1);
+	run_rec_free(&got);
+	tasks[1].state = ST_SUCCEEDED;
+	tasks[2].state = ST_SUCCEEDED;
+	CHECK(store_task_update(st, &tasks[1]) == RF_OK);
+	CHECK(store_task_update(st, &tasks[2]) == RF_OK);
+	run.state = ST_FAILED;
+	CHECK(store_run_update(st, &run) == RF_OK);
+	CHECK(store_run_brief(st, run.seq, &got) == RF_OK && got.done == 3);
+	run_rec_free(&got);
+	/* The brief listing leaves the long columns out. */
+	CHECK(store_task_list_brief(st, run.seq, 1, 8, tasks) == 2);
+	CHECK(tasks[0].idx == 1 && tasks[0].state == ST_SUCCEEDED);
+	CHECK_STR(tasks[0].id, "b");
+	CHECK_STR(tasks[0].parents, "a\n");
+	CHECK_STR(tasks[0].command, "");
+	task_rec_free(&tasks[0]);
+	task_rec_free(&tasks[1]);
+	CHECK(store_task_get(st, run.seq, 1, &t) == RF_OK);
+	CHECK_STR(t.command, "[\"echo\",\"hi\"]");
+	task_rec_free(&t);
+	/* By state, paged: the one FAILED run is found, and only FAILED runs. */
+	for (int64_t after = 0; (n = store_run_list_state(st, ST_FAILED, after, 1, page)) > 0;) {
+		CHECK(page[0].state == ST_FAILED);
+		found += page[0].seq == run.seq;
+		after = page[0].seq;
+		run_rec_free(&page[0]);
+	}
+	CHECK(n == 0 && found == 1);
+	CHECK(store_run_list_state(st, ST_UNKNOWN, 0, 8, page) == 0);
+	CHECK(store_run_newest(st) == run.created);
+	CHECK(store_event_newest(st) >= run.created);
+	CHECK(store_flush(st) == RF_OK);
 }
 
 static void
@@ -411,6 +475,7 @@ main(void)
 	test_basics(st, st2, &f, &seq);
 	store_set_feed(st, NULL, NULL);
 	test_lists(st);
+	test_done(st);
 	test_attempts(st, seq);
 	store_close(st2);
 	st2 = NULL;

@@ -112,7 +112,7 @@ enum rerr backend_config_set_default(struct backend *b, const char *name, char *
 
 /* Events of a run (state changes, in order) with seq > after. */
 int backend_events(struct backend *b, int64_t run_seq, int64_t after, int limit,
-		   struct event_rec *out);
+		   struct event_line *out);
 
 /* The change feed: fn sees every event recorded by this process, in order,
  * with internal locks held (it must only queue work, not call back). */

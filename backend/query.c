@@ -86,9 +86,9 @@ backend_definition(struct backend *b, int64_t run_seq, char **text)
 }
 
 int
-backend_events(struct backend *b, int64_t run_seq, int64_t after, int limit, struct event_rec *out)
+backend_events(struct backend *b, int64_t run_seq, int64_t after, int limit, struct event_line *out)
 {
-	return store_event_list(b->st, run_seq, after, limit, out);
+	return store_event_lines(b->st, run_seq, after, limit, out);
 }
 
 void

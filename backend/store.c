@@ -157,6 +157,9 @@ static const char *const sql[S_COUNT] = {
 		   " WHERE run_seq = ? AND idx = ? ORDER BY n",
     [S_EVENT_LIST] = "SELECT seq, run_seq, task_idx, state, time FROM events"
 		     " WHERE run_seq = ? AND seq > ? ORDER BY seq LIMIT ?",
+    [S_EVENT_LINES] = "SELECT e.seq, e.run_seq, e.task_idx, e.state, e.time, t.id FROM events e"
+		      " LEFT JOIN tasks t ON t.run_seq = e.run_seq AND t.idx = e.task_idx"
+		      " WHERE e.run_seq = ? AND e.seq > ? ORDER BY e.seq LIMIT ?",
     [S_EVENT_FOREIGN] = "SELECT seq, run_seq, task_idx, state, time FROM events"
 			" WHERE seq > ? AND origin != ? ORDER BY seq LIMIT ?",
     [S_EVENT_LAST] = "SELECT ifnull(max(seq), 0) FROM events",

@@ -79,6 +79,12 @@ struct event_rec {
 	int64_t time;
 };
 
+/* An event with the id of its task run ("-" for the run itself). */
+struct event_line {
+	struct event_rec ev;
+	char task[TASK_ID_MAX];
+};
+
 /* Called for every event recorded, in order, with the store's lock held:
  * the callee must not call back into the store.
  * Updates report their events before store_flush commits them. */
@@ -141,6 +147,9 @@ enum rerr store_attempt_put(struct store *st, int64_t run_seq, int idx,
 /* Events of a run with seq > after, at most limit, in order. */
 int store_event_list(struct store *st, int64_t run_seq, int64_t after, int limit,
 		     struct event_rec *out);
+/* The same with each task run's id. */
+int store_event_lines(struct store *st, int64_t run_seq, int64_t after, int limit,
+		      struct event_line *out);
 
 /*
  * Sharing the store between processes (store_share.c): the local runtime

@@ -112,6 +112,18 @@ event_row(sqlite3_stmt *s, void *p)
 	return 0;
 }
 
+static int
+event_line_row(sqlite3_stmt *s, void *p)
+{
+	struct event_line *l = p;
+
+	event_row(s, &l->ev);
+	store_col_copy(l->task, sizeof(l->task), s, 5);
+	if (l->ev.task_idx < 0 || l->task[0] == '\0')
+		snprintf(l->task, sizeof(l->task), "-");
+	return 0;
+}
+
 static void
 run_free(void *p)
 {
@@ -359,6 +371,16 @@ store_event_list(struct store *st, int64_t run_seq, int64_t after, int limit, st
 {
 	struct rows r = {event_row, NULL, sizeof(*out), limit, (char *)out, 0};
 	int n = limit > 0 ? query(st, S_EVENT_LIST, &r, "IIi", run_seq, after, limit) : 0;
+
+	return listed(n);
+}
+
+int
+store_event_lines(struct store *st, int64_t run_seq, int64_t after, int limit,
+		  struct event_line *out)
+{
+	struct rows r = {event_line_row, NULL, sizeof(*out), limit, (char *)out, 0};
+	int n = limit > 0 ? query(st, S_EVENT_LINES, &r, "IIi", run_seq, after, limit) : 0;
 
 	return listed(n);
 }

@@ -12,8 +12,10 @@ int cli_login(int argc, char **argv);
 int cli_config(int argc, char **argv);
 /* runfs submit FILE [--config NAME] [--mount DIR]: print the run id. */
 int cli_submit(int argc, char **argv);
-/* runfs runs [--state S]... [--limit N] [--max-age 1d2h] [--mount DIR] */
+/* runfs runs [--state S]... [--limit N] [--max-age 1d2h] [--tsv] [--mount DIR] */
 int cli_runs(int argc, char **argv);
+/* runfs graph RUN [--mount DIR]: the run's graph.dot on stdout. */
+int cli_graph(int argc, char **argv);
 
 /* runfs up | down | status: the local runtime daemon (cli/runtime.c). */
 int cli_up(int argc, char **argv);

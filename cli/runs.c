@@ -1,11 +1,11 @@
 /* runfs submit and runfs runs: clients of a mount's submit and runs/. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,7 +16,8 @@
 #include "util.h"
 
 #define SUBMIT_USAGE "runfs submit FILE [--config NAME] [--mount DIR]"
-#define RUNS_USAGE   "runfs runs [--state STATE]... [--limit N] [--max-age 1d2h3m4s] [--mount DIR]"
+#define RUNS_USAGE                                                                                 \
+	"runfs runs [--state STATE]... [--limit N] [--max-age 1d2h3m4s] [--tsv] [--mount DIR]"
 
 static int
 write_all(int fd, const char *p, size_t n)
@@ -137,40 +138,84 @@ parse_age(const char *s)
 	return total;
 }
 
-struct row {
-	char id[256], state[16], config[64], created[40];
-	int done, total;
-};
+/* One line of the mount's index: its six tab-separated fields. */
+enum { F_ID, F_STATE, F_CONFIG, F_STARTED, F_ENDED, F_DONE, NFIELDS };
 
 static int
-newest_first(const void *a, const void *b)
+split_line(char *line, char *f[NFIELDS])
 {
-	return strcmp(((const struct row *)b)->created, ((const struct row *)a)->created);
+	for (int i = 0; i < NFIELDS; i++)
+		if ((f[i] = strsep(&line, "\t")) == NULL)
+			return -1;
+	return line == NULL ? 0 : -1;
 }
 
+/* When the run was made: its folder's mtime (see docs/TREE.md). */
+static int
+run_created(const char *mnt, const char *id, time_t *when)
+{
+	char path[PATH_MAX + 300];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/runs/%s", mnt, id);
+	if (stat(path, &st) < 0)
+		return -1;
+	*when = st.st_mtime;
+	return 0;
+}
+
+static int
+wanted(const char *state, const char *const *states, int nstates)
+{
+	for (int s = 0; s < nstates; s++)
+		if (strcmp(states[s], state) == 0)
+			return 1;
+	return nstates == 0;
+}
+
+static void
+print_row(char *const f[NFIELDS], int tsv, int idw)
+{
+	if (tsv)
+		printf("%s\t%s\t%s\t%s\t%s\t%s\n", f[F_ID], f[F_STATE], f[F_CONFIG], f[F_STARTED],
+		       f[F_ENDED], f[F_DONE]);
+	else
+		printf("%-*s  %-10s  %-12s  %-24s  %-24s  %s\n", idw, f[F_ID], f[F_STATE],
+		       f[F_CONFIG], f[F_STARTED], f[F_ENDED], f[F_DONE]);
+}
+
+/*
+ * Reads the mount's index and prints the runs that pass the filters,
+ * newest first. Runs are made in index order, so --max-age stops at the
+ * first run older than the cutoff.
+ */
 int
 cli_runs(int argc, char **argv)
 {
 	const char *mount = NULL, *states[ST_COUNT];
-	int nstates = 0, limit = -1;
+	int nstates = 0, limit = -1, tsv = 0, idw = 2, rc = 1;
 	long max_age = -1;
-	char mnt[PATH_MAX], dir[PATH_MAX + 8], cutoff[40] = "";
-	struct row *rows = NULL;
-	size_t nrows = 0;
-	struct dirent *e;
-	DIR *d;
+	time_t cutoff = 0;
+	char mnt[PATH_MAX], path[PATH_MAX + 8], *text = NULL, **lines = NULL;
+	size_t len, nlines = 0, nkept = 0;
+	char *(*kept)[NFIELDS] = NULL;
 
 	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--tsv")) {
+			tsv = 1;
+			continue;
+		}
 		if (i + 1 >= argc)
 			return cli_usage(RUNS_USAGE, "%s needs a value", argv[i]);
-		if (!strcmp(argv[i], "--state") && nstates < ST_COUNT) {
+		if (!strcmp(argv[i], "--state")) {
 			if (state_parse(argv[++i]) < 0)
 				return cli_usage(RUNS_USAGE, "no state %s", argv[i]);
-			states[nstates++] = argv[i];
+			if (!wanted(argv[i], states, nstates) || nstates == 0)
+				states[nstates++] = argv[i];
 		} else if (!strcmp(argv[i], "--limit")) {
 			char *end;
 			limit = (int)strtol(argv[++i], &end, 10);
-			if (*end || limit < 0)
+			if (*end || *argv[i] == '\0' || limit < 0)
 				return cli_usage(RUNS_USAGE, "--limit takes a count");
 		} else if (!strcmp(argv[i], "--max-age")) {
 			if ((max_age = parse_age(argv[++i])) < 0)
@@ -187,53 +232,51 @@ cli_runs(int argc, char **argv)
 		return 1;
 	}
 	if (max_age >= 0)
-		iso8601(now_ms() - (int64_t)max_age * 1000, cutoff, sizeof(cutoff));
-	snprintf(dir, sizeof(dir), "%s/runs", mnt);
-	if ((d = opendir(dir)) == NULL) {
-		fprintf(stderr, "runfs: %s: %s\n", dir, strerror(errno));
+		cutoff = time(NULL) - (time_t)max_age;
+	snprintf(path, sizeof(path), "%s/index", mnt);
+	if (read_file(path, (size_t)1 << 31, &text, &len) < 0) {
+		fprintf(stderr, "runfs: %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	while ((e = readdir(d)) != NULL) {
-		char path[PATH_MAX + 300];
-		json_t *j, *t;
-		struct row r = {0}, *nr;
-		int keep = nstates == 0;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s/status.json", dir, e->d_name);
-		if ((j = json_load_file(path, 0, NULL)) == NULL)
-			continue;
-		snprintf(r.id, sizeof(r.id), "%s", e->d_name);
-		snprintf(r.state, sizeof(r.state), "%s",
-			 json_string_value(json_object_get(j, "state")) ?: "");
-		snprintf(r.config, sizeof(r.config), "%s",
-			 json_string_value(json_object_get(j, "config")) ?: "");
-		snprintf(r.created, sizeof(r.created), "%s",
-			 json_string_value(json_object_get(j, "created")) ?: "");
-		t = json_object_get(j, "tasks");
-		r.total = (int)json_integer_value(json_object_get(t, "total"));
-		for (int s = 0; s < ST_COUNT; s++)
-			if (state_completed(s))
-				r.done +=
-				    (int)json_integer_value(json_object_get(t, state_name(s)));
-		json_decref(j);
-		for (int s = 0; s < nstates; s++)
-			keep |= strcmp(states[s], r.state) == 0;
-		if (!keep || (*cutoff && strcmp(r.created, cutoff) < 0))
-			continue;
-		if ((nr = realloc(rows, (nrows + 1) * sizeof(*rows))) == NULL)
+	for (char *p = text, *nl; p < text + len; p = nl + 1) {
+		char **nv;
+		if ((nl = memchr(p, '\n', (size_t)(text + len - p))) == NULL)
 			break;
-		rows = nr;
-		rows[nrows++] = r;
+		*nl = '\0';
+		if ((nv = reallocarray(lines, nlines + 1, sizeof(*lines))) == NULL)
+			goto oom;
+		lines = nv;
+		lines[nlines++] = p;
 	}
-	closedir(d);
-	if (nrows)
-		qsort(rows, nrows, sizeof(*rows), newest_first);
-	printf("%-32s %-10s %-12s %-24s %s\n", "ID", "STATE", "CONFIG", "CREATED", "DONE/TOTAL");
-	for (size_t i = 0; i < nrows && (limit < 0 || (int)i < limit); i++)
-		printf("%-32s %-10s %-12s %-24s %d/%d\n", rows[i].id, rows[i].state, rows[i].config,
-		       rows[i].created, rows[i].done, rows[i].total);
-	free(rows);
-	return 0;
+	if ((kept = calloc(nlines ? nlines : 1, sizeof(*kept))) == NULL)
+		goto oom;
+	for (size_t i = nlines; i-- > 0 && (limit < 0 || (int)nkept < limit);) {
+		char **f = kept[nkept];
+		time_t made;
+		if (split_line(lines[i], f) < 0) {
+			fprintf(stderr, "runfs: %s: line %zu is not six fields\n", path, i + 1);
+			goto out;
+		}
+		if (cutoff && run_created(mnt, f[F_ID], &made) == 0 && made < cutoff)
+			break;
+		if (!wanted(f[F_STATE], states, nstates))
+			continue;
+		if ((int)strlen(f[F_ID]) > idw)
+			idw = (int)strlen(f[F_ID]);
+		nkept++;
+	}
+	if (!tsv)
+		print_row((char *[]){"ID", "STATE", "CONFIG", "STARTED", "ENDED", "DONE/TOTAL"}, 0,
+			  idw);
+	for (size_t i = 0; i < nkept; i++)
+		print_row(kept[i], tsv, idw);
+	rc = 0;
+	goto out;
+oom:
+	fprintf(stderr, "runfs: out of memory\n");
+out:
+	free(kept);
+	free(lines);
+	free(text);
+	return rc;
 }

@@ -48,8 +48,9 @@ static const struct {
 	const char *name;
 	int (*fn)(int, char **);
 } commands[] = {
-    {"watch", cli_watch}, {"login", cli_login}, {"config", cli_config}, {"submit", cli_submit},
-    {"runs", cli_runs},	  {"up", cli_up},	{"down", cli_down},	{"status", cli_status},
+    {"watch", cli_watch},   {"login", cli_login}, {"config", cli_config},
+    {"submit", cli_submit}, {"runs", cli_runs},	  {"graph", cli_graph},
+    {"up", cli_up},	    {"down", cli_down},	  {"status", cli_status},
 };
 
 static void
@@ -63,7 +64,9 @@ usage(FILE *f)
 		"[--account A] [--qos Q] [--api-version V] [--name NAME]\n"
 		"       runfs config list | show NAME | rm NAME | default [NAME]\n"
 		"       runfs submit FILE [--config NAME] [--mount DIR]\n"
-		"       runfs runs [--state S]... [--limit N] [--max-age 1d2h3m4s] [--mount DIR]\n"
+		"       runfs runs [--state S]... [--limit N] [--max-age 1d2h3m4s] [--tsv] "
+		"[--mount DIR]\n"
+		"       runfs graph RUN [--mount DIR]\n"
 		"       runfs watch RUN\n"
 		"       runfs up [--data DIR] [--jobs N] [--grace SECONDS] [--foreground]\n"
 		"       runfs down [--data DIR] [--wait] [--timeout SECONDS]\n"
@@ -198,6 +201,7 @@ out:
 		backend_close(b);
 	}
 	fh_free_all();
+	memo_free_all();
 	if (loop)
 		fuse_loop_cfg_destroy(loop);
 	if (se) {

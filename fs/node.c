@@ -33,6 +33,11 @@ const struct kind_ops *const kind_table[K_COUNT] = {
     [K_INPUT] = &input_ops,
     [K_OUTPUTS] = &outputs_ops,
     [K_OUTPUT] = &output_ops,
+    [K_INDEX] = &index_ops,
+    [K_BY_STATE] = &by_state_ops,
+    [K_STATE_DIR] = &state_dir_ops,
+    [K_STATE_LINK] = &state_link_ops,
+    [K_GRAPH] = &graph_ops,
 };
 
 fuse_ino_t
@@ -134,6 +139,15 @@ int64_t
 run_mtime(const struct run_rec *r)
 {
 	return r->updated ? r->updated : r->created;
+}
+
+int64_t
+runs_changed(void)
+{
+	int64_t when = 0;
+
+	backend_last_change(fs_backend, &when);
+	return when > 0 ? when : fs_start_ms;
 }
 
 int

@@ -47,6 +47,11 @@ enum kind {
 	K_INPUT,     /* task, sub = argument index */
 	K_OUTPUTS,   /* task */
 	K_OUTPUT,    /* task, sub = output index */
+	K_INDEX,
+	K_BY_STATE,
+	K_STATE_DIR,  /* sub = state */
+	K_STATE_LINK, /* run, sub = state */
+	K_GRAPH,
 	K_COUNT
 };
 
@@ -115,6 +120,10 @@ struct kind_ops {
 	int (*unlink)(const struct node *dir, const char *name);
 	/* When the mode depends on the node, not only on its kind. */
 	mode_t (*mode_of)(const struct node *n);
+	/* A directory's mtime, when it is not its run's last change. */
+	int (*mtime_of)(const struct node *n, int64_t *mtime);
+	/* Symbolic links: the target. */
+	int (*readlink)(const struct node *n, struct buf *target, int64_t *mtime);
 	/* The name may vanish or come to mean another node (a configuration
 	 * removed by the CLI, a run leaving a state): the kernel must ask
 	 * again on every path walk. Every other name, once found, keeps its
@@ -123,6 +132,7 @@ struct kind_ops {
 };
 
 extern struct backend *fs_backend;
+extern int64_t fs_start_ms; /* when the mount started: the mtime of fixed nodes */
 extern const struct kind_ops *const kind_table[K_COUNT];
 
 /* Per-kind tables, one file each. */
@@ -132,6 +142,15 @@ extern const struct kind_ops run_ops, run_file_ops, run_logs_ops, ctl_ops, wait_
 extern const struct kind_ops results_ops, result_ops, artifacts_ops, artifact_dir_ops, artifact_ops;
 extern const struct kind_ops tasks_ops, task_ops, task_file_ops, task_log_ops, inputs_ops,
     input_ops, outputs_ops, output_ops;
+extern const struct kind_ops index_ops, by_state_ops, state_dir_ops, state_link_ops, graph_ops;
+
+/* memo.c: renders n, or copies the rendering made moments ago for the
+ * same node under the same change counters (key); see memo.c. */
+typedef int (*render_fn)(const struct node *n, struct buf *out, int64_t *mtime);
+int memo_render(const struct node *n, const int64_t key[2], render_fn render, struct buf *out,
+		int64_t *mtime);
+/* At exit. */
+void memo_free_all(void);
 
 /* errmap.c: the one table from backend results to errno. */
 int rerr_errno(enum rerr e);
@@ -150,6 +169,8 @@ int list_names(const struct node *dir, const char *const *names, const enum kind
 int nth_line(const char *lines, int i, char *out, size_t outsz);
 int line_index(const char *lines, const char *name);
 int64_t run_mtime(const struct run_rec *r);
+/* The last change of any run (a mount with no runs: its start). */
+int64_t runs_changed(void);
 /* One word written to a file (echo's newline and blanks around it are
  * fine) copied into out; 0, or EINVAL when it is not one short word. */
 int written_word(const char *data, size_t len, char *out, size_t outsz);

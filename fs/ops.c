@@ -22,7 +22,7 @@
 
 static uid_t owner_uid;
 static gid_t owner_gid;
-static int64_t start_ms;
+int64_t fs_start_ms;
 
 static const struct kind_ops *
 ops_of(const struct node *n)
@@ -64,7 +64,7 @@ static int
 node_stat(const struct node *n, struct stat *st)
 {
 	const struct kind_ops *o = ops_of(n);
-	int64_t mtime = start_ms;
+	int64_t mtime = fs_start_ms;
 	int err = 0;
 
 	memset(st, 0, sizeof(*st));
@@ -75,7 +75,20 @@ node_stat(const struct node *n, struct stat *st)
 	if (is_dir(o)) {
 		st->st_mode = S_IFDIR | o->mode;
 		st->st_nlink = 2;
-		if (n->run && (err = node_run_mtime(n, &mtime)) != 0)
+		if (o->mtime_of)
+			err = o->mtime_of(n, &mtime);
+		else if (n->run)
+			err = node_run_mtime(n, &mtime);
+		if (err)
+			return err;
+	} else if (o->readlink) {
+		struct buf b = {0};
+		st->st_mode = S_IFLNK | 0777;
+		st->st_nlink = 1;
+		err = o->readlink(n, &b, &mtime);
+		st->st_size = (off_t)b.len;
+		buf_free(&b);
+		if (err)
 			return err;
 	} else {
 		st->st_mode = S_IFREG | (o->mode_of ? o->mode_of(n) : o->mode);
@@ -179,6 +192,27 @@ op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_attr(req, &st, 0);
 }
 
+static void
+op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct buf b = {0};
+	struct node n;
+	int64_t mtime;
+	int err;
+
+	if (decode(req, ino, &n))
+		return;
+	if (ops_of(&n)->readlink == NULL)
+		err = EINVAL;
+	else
+		err = ops_of(&n)->readlink(&n, &b, &mtime);
+	if (err)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_readlink(req, b.p ? b.p : "");
+	buf_free(&b);
+}
+
 /* O_TRUNC on a writable file (echo verb > ctl) arrives as a size change. */
 static void
 op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct fuse_file_info *fi)
@@ -227,7 +261,7 @@ fill(void *ctx, const char *name, const struct node *child, off_t next)
 	struct stat st = {.st_ino = node_ino(child)};
 	size_t need;
 
-	st.st_mode = is_dir(ops_of(child)) ? S_IFDIR : S_IFREG;
+	st.st_mode = is_dir(ops_of(child)) ? S_IFDIR : ops_of(child)->readlink ? S_IFLNK : S_IFREG;
 	/* Offsets 0 and 1 are "." and "..": a node's own cookies start at 2. */
 	need = fuse_add_direntry(d->req, d->buf + d->used, d->size - d->used, name, &st, next + 2);
 	if (need > d->size - d->used)
@@ -574,6 +608,7 @@ op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 static const struct fuse_lowlevel_ops ops = {
     .lookup = op_lookup,
     .getattr = op_getattr,
+    .readlink = op_readlink,
     .setattr = op_setattr,
     .readdir = op_readdir,
     .open = op_open,
@@ -597,7 +632,7 @@ fs_ops(void)
 {
 	owner_uid = getuid();
 	owner_gid = getgid();
-	start_ms = now_ms();
+	fs_start_ms = now_ms();
 	return &ops;
 }
 

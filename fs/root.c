@@ -1,13 +1,14 @@
-/* The top of the tree: submit, prepare, configs/ and runs/. */
+/* The top of the tree: submit, prepare, configs/, runs/, by-state/ and index. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "node.h"
 
-static const char *const root_names[] = {"submit", "prepare", "configs", "runs"};
-static const enum kind root_kinds[] = {K_SUBMIT, K_PREPARE, K_CONFIGS, K_RUNS};
-#define NROOT 4
+static const char *const root_names[] = {"submit", "prepare",  "configs",
+					 "runs",   "by-state", "index"};
+static const enum kind root_kinds[] = {K_SUBMIT, K_PREPARE, K_CONFIGS, K_RUNS, K_BY_STATE, K_INDEX};
+#define NROOT 6
 
 static int
 root_lookup(const struct node *dir, const char *name, struct node *child)
@@ -65,4 +66,17 @@ runs_list(const struct node *dir, off_t from, fill_fn fill, void *ctx)
 	return 0;
 }
 
-const struct kind_ops runs_ops = {.mode = 0555, .lookup = runs_lookup, .list = runs_list};
+/* A directory changes when an entry is added: runs/ when the newest run
+ * was made. */
+static int
+runs_mtime(const struct node *n, int64_t *mtime)
+{
+	int64_t newest = backend_newest_run(fs_backend);
+
+	(void)n;
+	*mtime = newest > 0 ? newest : fs_start_ms;
+	return 0;
+}
+
+const struct kind_ops runs_ops = {
+    .mode = 0555, .lookup = runs_lookup, .list = runs_list, .mtime_of = runs_mtime};

@@ -24,11 +24,11 @@ enum run_file {
 
 static const char *const run_names[] = {
     "status", "status.json", "progress", "message", "definition.json", "config", "logs",
-    "ctl",    "wait",	     "events",	 "results", "artifacts",       "tasks"};
+    "ctl",    "wait",	     "events",	 "results", "artifacts",       "tasks",	 "graph.dot"};
 static const enum kind run_kinds[] = {K_RUN_FILE, K_RUN_FILE,  K_RUN_FILE, K_RUN_FILE, K_RUN_FILE,
 				      K_RUN_FILE, K_RUN_LOGS,  K_CTL,	   K_WAIT,     K_EVENTS,
-				      K_RESULTS,  K_ARTIFACTS, K_TASKS};
-#define NRUN 13
+				      K_RESULTS,  K_ARTIFACTS, K_TASKS,	   K_GRAPH};
+#define NRUN 14
 
 static int
 run_lookup(const struct node *dir, const char *name, struct node *child)
@@ -48,7 +48,23 @@ run_list(const struct node *dir, off_t from, fill_fn fill, void *ctx)
 	return list_names(dir, run_names, run_kinds, NRUN, from, fill, ctx);
 }
 
-const struct kind_ops run_ops = {.mode = 0555, .lookup = run_lookup, .list = run_list};
+/* A run's folder has the same entries all its life: its mtime is when
+ * it was made, so that `ls -t runs` lists the newest runs first. */
+static int
+run_dir_mtime(const struct node *n, int64_t *mtime)
+{
+	struct run_rec r = {0};
+	int err;
+
+	if ((err = node_run_brief(n, &r)) != 0)
+		return err;
+	*mtime = r.created;
+	run_rec_free(&r);
+	return 0;
+}
+
+const struct kind_ops run_ops = {
+    .mode = 0555, .lookup = run_lookup, .list = run_list, .mtime_of = run_dir_mtime};
 
 static char *
 iso_or_null(int64_t ms, char *buf, size_t n)
@@ -73,19 +89,18 @@ render_status_json(const struct run_rec *r, struct buf *out)
 	json_t *o = json_object(), *counts = json_object(), *list = json_array();
 	struct task_rec page[256];
 	char *text;
-	int n, done = 0, err = ENOMEM;
+	int n, err = ENOMEM;
 
 	json_object_set_new(counts, "total", json_integer(r->ntasks));
 	for (int s = 0; s < ST_COUNT; s++)
 		json_object_set_new(counts, state_name(s), json_integer(r->counts[s]));
-	for (int from = 0; (n = backend_tasks(fs_backend, r->seq, from, 256, page)) > 0;
+	for (int from = 0; (n = backend_tasks_brief(fs_backend, r->seq, from, 256, page)) > 0;
 	     from += n) {
 		for (int i = 0; i < n; i++) {
 			json_array_append_new(list, json_pack("{s:s, s:s}", "id", page[i].id,
 							      "state", state_name(page[i].state)));
 			task_rec_free(&page[i]);
 		}
-		done += n;
 	}
 	json_object_set_new(o, "id", json_string(r->id));
 	json_object_set_new(o, "name", json_string(r->name));
@@ -106,31 +121,42 @@ render_status_json(const struct run_rec *r, struct buf *out)
 }
 
 static int
+status_json_lines(const struct node *n, struct buf *out, int64_t *mtime)
+{
+	struct run_rec r = {0};
+	int err;
+
+	if ((err = node_run(n, &r)) != 0)
+		return err;
+	*mtime = run_mtime(&r);
+	err = render_status_json(&r, out);
+	run_rec_free(&r);
+	return err;
+}
+
+static int
 run_file_render(const struct node *n, struct buf *out, int64_t *mtime)
 {
 	struct run_rec r = {0};
 	char *def = NULL;
-	int err, rc = 0, done;
+	int err, rc = 0;
 
-	/* Only progress and status.json count task runs. */
-	err = n->sub == RUNF_PROGRESS || n->sub == RUNF_STATUS_JSON ? node_run(n, &r)
-								    : node_run_brief(n, &r);
-	if (err)
+	if ((err = node_run_brief(n, &r)) != 0)
 		return err;
 	*mtime = run_mtime(&r);
-	done = 0;
-	for (int s = 0; s < ST_COUNT; s++)
-		if (state_completed(s))
-			done += r.counts[s];
 	switch (n->sub) {
 	case RUNF_STATUS:
 		rc = buf_printf(out, "%s\n", state_name(r.state));
 		break;
-	case RUNF_STATUS_JSON:
-		err = render_status_json(&r, out);
+	case RUNF_STATUS_JSON: {
+		/* Every change of its content records an event or bumps
+		 * updated (a message alone). */
+		int64_t key[2] = {r.last_event, r.updated};
+		err = memo_render(n, key, status_json_lines, out, mtime);
 		break;
+	}
 	case RUNF_PROGRESS:
-		rc = buf_printf(out, "%d/%d %s\n", done, r.ntasks, state_name(r.state));
+		rc = buf_printf(out, "%d/%d %s\n", r.done, r.ntasks, state_name(r.state));
 		break;
 	case RUNF_MESSAGE:
 		rc = *r.message ? buf_printf(out, "%s\n", r.message) : 0;

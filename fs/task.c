@@ -32,7 +32,7 @@ tasks_list(const struct node *dir, off_t from, fill_fn fill, void *ctx)
 	int n, full = 0;
 
 	for (int at = (int)from;
-	     !full && (n = backend_tasks(fs_backend, dir->run, at, 256, page)) > 0; at += n) {
+	     !full && (n = backend_tasks_brief(fs_backend, dir->run, at, 256, page)) > 0; at += n) {
 		for (int i = 0; i < n; i++) {
 			struct node c = {.kind = K_TASK, .run = dir->run, .task = page[i].idx};
 			if (!full)

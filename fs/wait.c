@@ -88,40 +88,65 @@ stream_open(const struct node *n, struct fh *fh)
 	return 0;
 }
 
-/* A stream has no length to tell; it changes when its run does. */
+/* Appends the lines of the run's events after *cursor to out; returns
+ * how many (0 when none are new), moving *cursor on. */
+static int
+event_lines(int64_t run, int64_t *cursor, struct buf *out)
+{
+	struct event_line ev[256];
+	int n = backend_events(fs_backend, run, *cursor, 256, ev);
+
+	for (int i = 0; i < n; i++) {
+		char when[40];
+
+		iso8601(ev[i].ev.time, when, sizeof(when));
+		if (buf_printf(out, "%s %s %s\n", when, ev[i].task, state_name(ev[i].ev.state)) < 0)
+			return i;
+		*cursor = ev[i].ev.seq;
+	}
+	return n < 0 ? 0 : n;
+}
+
+/*
+ * Until its run has ended, a stream has no length to tell (size 0). Then
+ * it is an ordinary file with its exact size, so that `cp -r`, `tar` and
+ * `rsync` of a finished run copy wait and events whole.
+ */
 static int
 stream_size(const struct node *n, off_t *size, int64_t *mtime)
 {
+	struct run_rec r = {0};
+	struct buf all = {0};
+	int64_t cursor = 0;
+	int err, got;
+
 	*size = 0;
-	return node_run_mtime(n, mtime);
+	if ((err = node_run_brief(n, &r)) != 0)
+		return err;
+	*mtime = run_mtime(&r);
+	if (state_completed(r.state) && r.ended != 0) {
+		if (n->kind == K_WAIT)
+			*size = (off_t)strlen(state_name(r.state)) + 1;
+		else {
+			while ((got = event_lines(n->run, &cursor, &all)) > 0) {
+				*size += (off_t)all.len;
+				all.len = 0;
+			}
+			buf_free(&all);
+		}
+	}
+	run_rec_free(&r);
+	return 0;
 }
 
 const struct kind_ops wait_ops = {
     .mode = 0444, .size = stream_size, .open = stream_open, .read = wait_read};
 
-/* Appends the lines of the run's events after fh->cursor; returns how
- * many (0 when none are new). fh->mu held. */
+/* fh->mu held. */
 static int
 fetch_events(struct fh *fh)
 {
-	struct event_rec ev[256];
-	int n = backend_events(fs_backend, fh->node.run, fh->cursor, 256, ev);
-
-	for (int i = 0; i < n; i++) {
-		char when[40], id[TASK_ID_MAX] = "-";
-		struct task_rec t = {0};
-
-		if (ev[i].task_idx >= 0 &&
-		    backend_task(fs_backend, ev[i].run_seq, ev[i].task_idx, &t) == RF_OK) {
-			snprintf(id, sizeof(id), "%s", t.id);
-			task_rec_free(&t);
-		}
-		iso8601(ev[i].time, when, sizeof(when));
-		if (buf_printf(&fh->data, "%s %s %s\n", when, id, state_name(ev[i].state)) < 0)
-			return i;
-		fh->cursor = ev[i].seq;
-	}
-	return n < 0 ? 0 : n;
+	return event_lines(fh->node.run, &fh->cursor, &fh->data);
 }
 
 static int

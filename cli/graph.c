@@ -1,0 +1,48 @@
+/* runfs graph RUN: prints the run's graph.dot, for `| dot -Tsvg`. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "util.h"
+
+#define GRAPH_USAGE "runfs graph RUN [--mount DIR]"
+
+int
+cli_graph(int argc, char **argv)
+{
+	const char *run = NULL, *mount = NULL;
+	char mnt[PATH_MAX], rel[PATH_MAX], path[2 * PATH_MAX + 16], *text = NULL;
+	size_t len;
+	int found;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--mount") && i + 1 < argc)
+			mount = argv[++i];
+		else if (argv[i][0] != '-' && run == NULL)
+			run = argv[i];
+		else
+			return cli_usage(GRAPH_USAGE, "unexpected argument %s", argv[i]);
+	}
+	if (run == NULL)
+		return cli_usage(GRAPH_USAGE, "graph needs a run id");
+	if (strchr(run, '/') || (size_t)snprintf(rel, sizeof(rel), "runs/%s", run) >= sizeof(rel))
+		return cli_usage(GRAPH_USAGE, "%s is not a run id", run);
+	found = mount ? cli_find_mount(mount, mnt, sizeof(mnt))
+		      : cli_mount_having(rel, mnt, sizeof(mnt));
+	if (found < 0) {
+		fprintf(stderr, "runfs: no runfs mount%s has run %s\n",
+			mount ? " at the given path" : "", run);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/%s/graph.dot", mnt, rel);
+	if (read_file(path, (size_t)1 << 30, &text, &len) < 0) {
+		fprintf(stderr, "runfs: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	fwrite(text, 1, len, stdout);
+	free(text);
+	return fflush(stdout) == 0 ? 0 : 1;
+}

@@ -1,0 +1,104 @@
+/*
+ * The latest renderings of big generated files (index, status.json,
+ * graph.dot). `cat` of such a file asks for it twice, at the stat that
+ * gives its size and at the open, and `ls -l` or `wc -c` again: rendering a
+ * 10,000-line file each time is what made large runs slow to read. A copy
+ * is reused only for the same node at the same change counter, and only
+ * briefly, so the memory it holds never outlives the reads that asked.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "node.h"
+
+#define MEMO_SLOTS 4
+#define MEMO_TTL   2000 /* ms */
+
+struct memo {
+	fuse_ino_t ino;
+	int64_t key[2];
+	int64_t at; /* mono_ms() when made; 0 = empty */
+	int64_t mtime;
+	struct buf data;
+};
+
+static pthread_mutex_t memo_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct memo memos[MEMO_SLOTS];
+
+/* Frees the slots too old to be used; the lock is held. */
+static void
+expire(int64_t now)
+{
+	for (int i = 0; i < MEMO_SLOTS; i++)
+		if (memos[i].at && now - memos[i].at > MEMO_TTL) {
+			buf_free(&memos[i].data);
+			memos[i].at = 0;
+		}
+}
+
+static int
+recall(fuse_ino_t ino, const int64_t key[2], struct buf *out, int64_t *mtime)
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&memo_mu);
+	expire(mono_ms());
+	for (int i = 0; i < MEMO_SLOTS && rc < 0; i++) {
+		struct memo *m = &memos[i];
+		if (m->at && m->ino == ino && m->key[0] == key[0] && m->key[1] == key[1]) {
+			rc = buf_add(out, m->data.p ? m->data.p : "", m->data.len) < 0 ? ENOMEM : 0;
+			*mtime = m->mtime;
+		}
+	}
+	pthread_mutex_unlock(&memo_mu);
+	return rc;
+}
+
+static void
+remember(fuse_ino_t ino, const int64_t key[2], const struct buf *data, int64_t mtime)
+{
+	struct memo *m = &memos[0];
+	struct buf copy = {0};
+
+	if (buf_add(&copy, data->p ? data->p : "", data->len) < 0)
+		return;
+	pthread_mutex_lock(&memo_mu);
+	for (int i = 0; i < MEMO_SLOTS; i++) {
+		if (memos[i].at && memos[i].ino == ino) {
+			m = &memos[i];
+			break;
+		}
+		if (memos[i].at < m->at)
+			m = &memos[i];
+	}
+	buf_free(&m->data);
+	*m = (struct memo){.ino = ino, .key = {key[0], key[1]}, .at = mono_ms(), .mtime = mtime};
+	m->data = copy;
+	pthread_mutex_unlock(&memo_mu);
+}
+
+int
+memo_render(const struct node *n, const int64_t key[2], render_fn render, struct buf *out,
+	    int64_t *mtime)
+{
+	fuse_ino_t ino = node_ino(n);
+	int err;
+
+	if ((err = recall(ino, key, out, mtime)) >= 0)
+		return err;
+	if ((err = render(n, out, mtime)) == 0)
+		remember(ino, key, out, *mtime);
+	return err;
+}
+
+void
+memo_free_all(void)
+{
+	pthread_mutex_lock(&memo_mu);
+	for (int i = 0; i < MEMO_SLOTS; i++) {
+		buf_free(&memos[i].data);
+		memos[i].at = 0;
+	}
+	pthread_mutex_unlock(&memo_mu);
+}

@@ -150,17 +150,29 @@ runs_changed(void)
 	return when > 0 ? when : fs_start_ms;
 }
 
-int
-node_run_mtime(const struct node *n, int64_t *mtime)
+static int
+run_time(const struct node *n, int64_t *mtime, int created)
 {
 	struct run_rec r = {0};
 	int err;
 
 	if ((err = node_run_brief(n, &r)) != 0)
 		return err;
-	*mtime = run_mtime(&r);
+	*mtime = created ? r.created : run_mtime(&r);
 	run_rec_free(&r);
 	return 0;
+}
+
+int
+node_run_mtime(const struct node *n, int64_t *mtime)
+{
+	return run_time(n, mtime, 0);
+}
+
+int
+node_run_created(const struct node *n, int64_t *mtime)
+{
+	return run_time(n, mtime, 1);
 }
 
 int

@@ -177,5 +177,7 @@ int written_word(const char *data, size_t len, char *out, size_t outsz);
 /* The mtime of a node whose content follows its run's state: the run's
  * last change. 0 or an errno value. */
 int node_run_mtime(const struct node *n, int64_t *mtime);
+/* When the node's run was made. */
+int node_run_created(const struct node *n, int64_t *mtime);
 
 #endif

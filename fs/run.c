@@ -50,21 +50,8 @@ run_list(const struct node *dir, off_t from, fill_fn fill, void *ctx)
 
 /* A run's folder has the same entries all its life: its mtime is when
  * it was made, so that `ls -t runs` lists the newest runs first. */
-static int
-run_dir_mtime(const struct node *n, int64_t *mtime)
-{
-	struct run_rec r = {0};
-	int err;
-
-	if ((err = node_run_brief(n, &r)) != 0)
-		return err;
-	*mtime = r.created;
-	run_rec_free(&r);
-	return 0;
-}
-
 const struct kind_ops run_ops = {
-    .mode = 0555, .lookup = run_lookup, .list = run_list, .mtime_of = run_dir_mtime};
+    .mode = 0555, .lookup = run_lookup, .list = run_list, .mtime_of = node_run_created};
 
 static char *
 iso_or_null(int64_t ms, char *buf, size_t n)

@@ -129,6 +129,8 @@ struct kind_ops {
 	 * again on every path walk. Every other name, once found, keeps its
 	 * node for the life of the mount, so the kernel may remember it. */
 	int transient;
+	/* Its attributes never change: the kernel may keep them. */
+	int fixed_attr;
 };
 
 extern struct backend *fs_backend;

@@ -50,8 +50,11 @@ run_list(const struct node *dir, off_t from, fill_fn fill, void *ctx)
 
 /* A run's folder has the same entries all its life: its mtime is when
  * it was made, so that `ls -t runs` lists the newest runs first. */
-const struct kind_ops run_ops = {
-    .mode = 0555, .lookup = run_lookup, .list = run_list, .mtime_of = node_run_created};
+const struct kind_ops run_ops = {.mode = 0555,
+				 .lookup = run_lookup,
+				 .list = run_list,
+				 .mtime_of = node_run_created,
+				 .fixed_attr = 1};
 
 static char *
 iso_or_null(int64_t ms, char *buf, size_t n)

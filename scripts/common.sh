@@ -7,9 +7,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 build_release() {
 	cmake -S "$ROOT" -B "$ROOT/build-release" -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build "$ROOT/build-release" -j"$(nproc)" --target runfs wakelat >/dev/null
+	cmake --build "$ROOT/build-release" -j"$(nproc)" --target runfs wakelat seedstore >/dev/null
 	RUNFS=$ROOT/build-release/runfs
 	WAKELAT=$ROOT/build-release/wakelat
+	SEEDSTORE=$ROOT/build-release/seedstore
 }
 
 WORK=

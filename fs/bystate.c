@@ -44,8 +44,11 @@ state_dir_mtime(const struct node *n, int64_t *mtime)
 	return 0;
 }
 
-const struct kind_ops by_state_ops = {
-    .mode = 0555, .lookup = by_state_lookup, .list = by_state_list, .mtime_of = state_dir_mtime};
+const struct kind_ops by_state_ops = {.mode = 0555,
+				      .lookup = by_state_lookup,
+				      .list = by_state_list,
+				      .mtime_of = state_dir_mtime,
+				      .fixed_list = 1};
 
 static int
 state_dir_lookup(const struct node *dir, const char *name, struct node *child)

@@ -131,6 +131,8 @@ struct kind_ops {
 	int transient;
 	/* Its attributes never change: the kernel may keep them. */
 	int fixed_attr;
+	/* A directory whose entries never change: the kernel may keep them. */
+	int fixed_list;
 };
 
 extern struct backend *fs_backend;

@@ -52,7 +52,8 @@ results_list(const struct node *dir, off_t from, fill_fn fill, void *ctx)
 	return 0;
 }
 
-const struct kind_ops results_ops = {.mode = 0555, .lookup = results_lookup, .list = results_list};
+const struct kind_ops results_ops = {
+    .mode = 0555, .lookup = results_lookup, .list = results_list, .fixed_list = 1};
 
 /*
  * A result is either a file of the data directory or a composed text.

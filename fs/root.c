@@ -28,7 +28,8 @@ root_list(const struct node *dir, off_t from, fill_fn fill, void *ctx)
 	return list_names(dir, root_names, root_kinds, NROOT, from, fill, ctx);
 }
 
-const struct kind_ops root_ops = {.mode = 0555, .lookup = root_lookup, .list = root_list};
+const struct kind_ops root_ops = {
+    .mode = 0555, .lookup = root_lookup, .list = root_list, .fixed_list = 1};
 
 static int
 runs_lookup(const struct node *dir, const char *name, struct node *child)

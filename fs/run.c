@@ -54,7 +54,8 @@ const struct kind_ops run_ops = {.mode = 0555,
 				 .lookup = run_lookup,
 				 .list = run_list,
 				 .mtime_of = node_run_created,
-				 .fixed_attr = 1};
+				 .fixed_attr = 1,
+				 .fixed_list = 1};
 
 static char *
 iso_or_null(int64_t ms, char *buf, size_t n)

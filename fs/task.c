@@ -43,7 +43,8 @@ tasks_list(const struct node *dir, off_t from, fill_fn fill, void *ctx)
 	return 0;
 }
 
-const struct kind_ops tasks_ops = {.mode = 0555, .lookup = tasks_lookup, .list = tasks_list};
+const struct kind_ops tasks_ops = {
+    .mode = 0555, .lookup = tasks_lookup, .list = tasks_list, .fixed_list = 1};
 
 enum task_file {
 	TF_STATUS,
@@ -91,7 +92,8 @@ task_list(const struct node *dir, off_t from, fill_fn fill, void *ctx)
 	return 0;
 }
 
-const struct kind_ops task_ops = {.mode = 0555, .lookup = task_lookup, .list = task_list};
+const struct kind_ops task_ops = {
+    .mode = 0555, .lookup = task_lookup, .list = task_list, .fixed_list = 1};
 
 static int
 add_time(struct buf *out, int64_t ms)
@@ -240,7 +242,8 @@ inputs_list(const struct node *dir, off_t from, fill_fn fill, void *ctx)
 	return 0;
 }
 
-const struct kind_ops inputs_ops = {.mode = 0555, .lookup = inputs_lookup, .list = inputs_list};
+const struct kind_ops inputs_ops = {
+    .mode = 0555, .lookup = inputs_lookup, .list = inputs_list, .fixed_list = 1};
 
 static int
 input_render(const struct node *n, struct buf *out, int64_t *mtime)
@@ -331,9 +334,10 @@ artifact_dir_list(const struct node *dir, off_t from, fill_fn fill, void *ctx)
 	return names_list(dir, from, fill, ctx, K_ARTIFACT);
 }
 
-const struct kind_ops outputs_ops = {.mode = 0555, .lookup = outputs_lookup, .list = outputs_list};
+const struct kind_ops outputs_ops = {
+    .mode = 0555, .lookup = outputs_lookup, .list = outputs_list, .fixed_list = 1};
 const struct kind_ops artifact_dir_ops = {
-    .mode = 0555, .lookup = artifact_dir_lookup, .list = artifact_dir_list};
+    .mode = 0555, .lookup = artifact_dir_lookup, .list = artifact_dir_list, .fixed_list = 1};
 
 /* An output's file; EAGAIN until the task run has succeeded. */
 static int

@@ -59,17 +59,19 @@ _Static_assert(ST_SUCCEEDED == 2 && ST_FAILED == 3 && ST_TERMINATED == 4 && ST_K
  *
  * tasks keeps its rowid: its rows carry commands and resolved inputs that
  * easily outgrow the small rows WITHOUT ROWID suits. attempts rows are
- * small and only ever reached by their key. definition is the last column
- * of runs so that reading the others never walks its overflow pages (a
- * store upgraded from version 2 has done after it, which costs only time).
+ * small and only ever reached by their key. A run's definition has a
+ * table of its own: SQLite rewrites a whole row on any update, and a run's
+ * row changes with every task run that completes (done), so a 1.5 MB
+ * definition in it was copied ten thousand times over a large run.
  */
 static const char schema[] =
     "CREATE TABLE runs(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
     " name TEXT NOT NULL, config TEXT NOT NULL, state INTEGER NOT NULL,"
     " prepared INTEGER NOT NULL, owner INTEGER NOT NULL, created INTEGER NOT NULL,"
     " started INTEGER NOT NULL, ended INTEGER NOT NULL, updated INTEGER NOT NULL,"
-    " message TEXT, ntasks INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0, definition TEXT);"
+    " message TEXT, ntasks INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX runs_state ON runs(state);"
+    "CREATE TABLE definitions(run_seq INTEGER PRIMARY KEY, text TEXT NOT NULL);"
     "CREATE TABLE tasks(run_seq INTEGER NOT NULL, idx INTEGER NOT NULL, id TEXT NOT NULL,"
     " step TEXT, task TEXT, state INTEGER NOT NULL, has_exit INTEGER NOT NULL,"
     " exit_code INTEGER NOT NULL, attempts INTEGER NOT NULL, max_attempts INTEGER NOT NULL,"
@@ -100,10 +102,13 @@ static const char *const upgrades[SCHEMA_VERSION] = {
 	  "CREATE TABLE requests(seq INTEGER PRIMARY KEY,"
 	  " run_seq INTEGER NOT NULL, verb INTEGER NOT NULL);"
 	  "PRAGMA user_version = 2;",
-    /* Version 3: runs.done (see DONE_TRIGGERS). */
+    /* Version 3: runs.done (see DONE_TRIGGERS), definitions apart. */
     [2] = "ALTER TABLE runs ADD COLUMN done INTEGER NOT NULL DEFAULT 0;"
 	  "UPDATE runs SET done = (SELECT count(*) FROM tasks t WHERE t.run_seq = runs.seq"
-	  " AND t.state IN " COMPLETED_SQL ");" DONE_TRIGGERS "PRAGMA user_version = 3;",
+	  " AND t.state IN " COMPLETED_SQL ");"
+	  "CREATE TABLE definitions(run_seq INTEGER PRIMARY KEY, text TEXT NOT NULL);"
+	  "INSERT INTO definitions SELECT seq, ifnull(definition, '') FROM runs;"
+	  "ALTER TABLE runs DROP COLUMN definition;" DONE_TRIGGERS "PRAGMA user_version = 3;",
 };
 
 #define RUN_COLS                                                                                   \
@@ -119,8 +124,8 @@ static const char *const sql[S_COUNT] = {
     [S_COMMIT] = "COMMIT",
     [S_ROLLBACK] = "ROLLBACK",
     [S_RUN_INS] = "INSERT INTO runs(id, name, config, state, prepared, owner, created, started,"
-		  " ended, updated, message, ntasks, definition)"
-		  " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		  " ended, updated, message, ntasks) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [S_DEFN_INS] = "INSERT INTO definitions(run_seq, text) VALUES(?, ?)",
     [S_TASK_INS] = "INSERT INTO tasks(" TASK_COLS ")"
 		   " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [S_EVENT_INS] = "INSERT INTO events(run_seq, task_idx, state, time, origin)"
@@ -134,7 +139,7 @@ static const char *const sql[S_COUNT] = {
     /* owner != 0: a FAILED run may still have task runs executing. */
     [S_RUN_ACTIVE] = "SELECT " RUN_COLS " FROM runs WHERE state IN (?, ?, ?) OR owner != 0"
 		     " ORDER BY seq",
-    [S_RUN_DEFN] = "SELECT definition FROM runs WHERE seq = ?",
+    [S_RUN_DEFN] = "SELECT text FROM definitions WHERE run_seq = ?",
     [S_RUN_STATE] = "SELECT state FROM runs WHERE seq = ?",
     [S_RUN_UPD] = "UPDATE runs SET state = ?, prepared = ?, owner = ?, started = ?, ended = ?,"
 		  " updated = ?, message = ? WHERE seq = ?",
@@ -537,14 +542,17 @@ runs_insert(struct store *st, struct run_rec *run, struct task_rec *tasks, int n
 	enum rerr e;
 	int rc;
 
-	store_bind(st, S_RUN_INS, "sssiiiIIIIsis", run->id, run->name, run->config, run->state,
+	store_bind(st, S_RUN_INS, "sssiiiIIIIsi", run->id, run->name, run->config, run->state,
 		   run->prepared, run->owner, run->created, run->started, run->ended, now,
-		   run->message, ntasks, definition);
+		   run->message, ntasks);
 	if ((rc = store_step_done(st, S_RUN_INS, "insert run")) == SQLITE_CONSTRAINT_UNIQUE)
 		return RF_EXIST;
 	if (rc != SQLITE_DONE)
 		return RF_IO;
 	run->seq = sqlite3_last_insert_rowid(st->db);
+	store_bind(st, S_DEFN_INS, "Is", run->seq, definition);
+	if (store_step_done(st, S_DEFN_INS, "insert definition") != SQLITE_DONE)
+		return RF_IO;
 	for (int i = 0; i < ntasks; i++) {
 		t = &tasks[i];
 		if (t->idx != i || !store_state_ok(t->state)) {

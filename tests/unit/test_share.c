@@ -157,6 +157,7 @@ test_upgrade(const char *dir)
 	struct run_rec r = {0};
 	struct task_rec t[2] = {0};
 	struct request_rec q[1];
+	char *text = NULL;
 	sqlite3 *db;
 
 	CHECK(store_open(dir, &st) == RF_OK);
@@ -178,6 +179,10 @@ test_upgrade(const char *dir)
 	CHECK(sqlite3_exec(db,
 			   "DROP TRIGGER tasks_done; DROP TRIGGER tasks_done_new;"
 			   "ALTER TABLE runs DROP COLUMN done;"
+			   "ALTER TABLE runs ADD COLUMN definition TEXT;"
+			   "UPDATE runs SET definition = (SELECT text FROM definitions"
+			   " WHERE run_seq = runs.seq);"
+			   "DROP TABLE definitions;"
 			   "ALTER TABLE events DROP COLUMN origin; DROP TABLE requests;"
 			   "PRAGMA user_version = 1;",
 			   NULL, NULL, NULL) == SQLITE_OK);
@@ -189,6 +194,10 @@ test_upgrade(const char *dir)
 	run_rec_free(&r);
 	CHECK(store_run_get(st, "wf.share.0000009", &r) == RF_OK && r.done == 1 && r.ntasks == 2);
 	run_rec_free(&r);
+	/* The definition moved to its own table. */
+	CHECK(store_run_definition(st, r.seq, &text) == RF_OK);
+	CHECK_STR(text, "{}");
+	free(text);
 	/* And the triggers keep counting. */
 	t[0].run_seq = r.seq;
 	t[0].state = ST_FAILED;

@@ -277,7 +277,7 @@ outputs_written(struct sched *s, struct stask *t, char *err, size_t errsz)
 			continue;
 		if (path_output(path, s->datadir, r->rec.id, t->rec.id, t->rec.attempts,
 				task->outputs[i]) < 0 ||
-		    lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+		    stat_nolinks(path, &st) < 0 || !S_ISREG(st.st_mode)) {
 			snprintf(err, errsz,
 				 "output \"%s\" was not written (a regular file in $RUNFS_OUTPUTS)",
 				 task->outputs[i]);

@@ -196,12 +196,20 @@ const char *
 backend_files(struct backend *b, const char *config, char *buf, size_t n)
 {
 	json_t *all, *w;
+	char *real = NULL;
 
 	if (config_builtin(config))
 		return b->datadir;
 	all = saved(b);
 	w = json_object_get(json_object_get(all, config), "workdir");
-	snprintf(buf, n, "%s", json_is_string(w) ? json_string_value(w) : b->datadir);
+	/* Resolved, so that a file under it is opened without following any
+	 * link (open_nolinks); as written when it cannot be seen from here. */
+	if (!json_is_string(w) || (real = realpath(json_string_value(w), NULL)) == NULL ||
+	    strlen(real) >= n)
+		snprintf(buf, n, "%s", json_is_string(w) ? json_string_value(w) : b->datadir);
+	else
+		snprintf(buf, n, "%s", real);
+	free(real);
 	json_decref(all);
 	return buf;
 }

@@ -1,5 +1,7 @@
 
 #include <errno.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -350,4 +352,29 @@ json_bytes_get(json_t *v, size_t *n)
 	if (json_is_string(json_object_get(v, "base64")))
 		return base64_decode(json_string_value(json_object_get(v, "base64")), n);
 	return NULL;
+}
+
+int
+open_nolinks(const char *path, int flags)
+{
+	struct open_how how = {.flags = (uint64_t)flags | O_CLOEXEC,
+			       .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+	long fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+
+	/* Before Linux 5.6: at least the last component. */
+	if (fd < 0 && errno == ENOSYS)
+		return open(path, flags | O_CLOEXEC | O_NOFOLLOW);
+	return (int)fd;
+}
+
+int
+stat_nolinks(const char *path, struct stat *st)
+{
+	int fd = open_nolinks(path, O_PATH), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fstat(fd, st);
+	close(fd);
+	return rc;
 }

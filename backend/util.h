@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /* A growable byte buffer, always NUL-terminated after len bytes. */
@@ -49,6 +50,14 @@ int mkdir_p(const char *path, mode_t mode);
 int write_file(const char *path, const void *data, size_t n, mode_t mode);
 /* Reads a whole file (at most max bytes, else EFBIG); 0 or -1 with errno. */
 int read_file(const char *path, size_t max, char **data, size_t *n);
+/* Opens a file of the data directory (or a work directory) without
+ * following a symlink anywhere in path: ELOOP if there is one. Tasks
+ * write in those folders, and a link a task leaves there must not make
+ * the mount read a file elsewhere. Callers pass paths whose base has been
+ * through realpath(). */
+int open_nolinks(const char *path, int flags);
+/* stat() the same way; 0 or -1 with errno. */
+int stat_nolinks(const char *path, struct stat *st);
 /* rm -rf; 0 or -1 with errno. */
 int remove_tree(const char *path);
 

@@ -108,7 +108,7 @@ node_stat(const struct node *n, struct stat *st)
 			struct stat real;
 			char *line;
 			err = o->path(n, path, &mtime);
-			if (err == 0 && stat(path, &real) == 0) {
+			if (err == 0 && stat_nolinks(path, &real) == 0) {
 				st->st_size = real.st_size;
 				mtime = (int64_t)real.st_mtim.tv_sec * 1000 +
 					real.st_mtim.tv_nsec / 1000000;
@@ -347,7 +347,7 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	else if (o->path && (err = o->path(&n, path, &mtime)) == 0) {
 		/* A log not written yet reads as empty, as its size says. */
 		char *line;
-		fh->fd = open(path, O_RDONLY | O_CLOEXEC);
+		fh->fd = open_nolinks(path, O_RDONLY);
 		if (fh->fd < 0 && errno != ENOENT)
 			err = errno;
 		/* A remote run's file where its work directory cannot be seen:
@@ -381,7 +381,7 @@ reopen(struct fh *fh, const struct kind_ops *o)
 	int64_t mtime;
 	int fd;
 
-	if (o->path(&fh->node, path, &mtime) != 0 || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (o->path(&fh->node, path, &mtime) != 0 || (fd = open_nolinks(path, O_RDONLY)) < 0)
 		return -1;
 	pthread_mutex_lock(&fh->mu);
 	if (fh->fd < 0)

@@ -76,10 +76,10 @@ result_get(const struct node *n, struct fh *fh, off_t *size)
 		free(path);
 		path = NULL;
 	}
-	if (err == 0 && path && fh && (fh->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (err == 0 && path && fh && (fh->fd = open_nolinks(path, O_RDONLY)) < 0)
 		err = errno == ENOENT ? 0 : errno; /* nothing printed: empty */
 	else if (err == 0 && path && size)
-		*size = stat(path, &st) == 0 ? st.st_size : 0;
+		*size = stat_nolinks(path, &st) == 0 ? st.st_size : 0;
 	else if (err == 0 && fh && buf_add(&fh->data, content, len) < 0)
 		err = ENOMEM;
 	else if (err == 0 && size)

@@ -369,7 +369,7 @@ output_open(const struct node *n, struct fh *fh)
 	int64_t mtime;
 	int err = output_path(n, path, &mtime);
 
-	if (err == 0 && (fh->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (err == 0 && (fh->fd = open_nolinks(path, O_RDONLY)) < 0)
 		err = errno == ENOENT ? 0 : errno; /* nothing printed: empty */
 	return err;
 }

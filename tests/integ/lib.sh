@@ -112,13 +112,22 @@ _alive() { # _alive PID: running and not a zombie
 	[[ ${st%% *} != Z ]]
 }
 
-_wait_gone() { # _wait_gone PID N: waits up to N x 50 ms for PID to end; fails if it did not
-	local i
-	for ((i = 0; i < $2; i++)); do
-		_alive "$1" || return 0
+# wait_until N CMD...: runs CMD every 50 ms until it succeeds, at most N
+# times; returns 1 when it never did.
+wait_until() {
+	local i n=$1
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
 		sleep 0.05
 	done
-	! _alive "$1"
+	return 1
+}
+
+_dead() { ! _alive "$1"; }
+
+_wait_gone() { # _wait_gone PID N: waits up to N x 50 ms for PID to end; fails if it did not
+	wait_until "$2" _dead "$1"
 }
 
 _mounted() {

@@ -21,7 +21,7 @@ run() { # run CMD...: runs runfs CMD, keeps its output for the token search
 # Its command line carries $TOKEN: the EXIT trap of lib.sh ends it.
 python3 "$SRCDIR/tests/tools/fake_slurmrestd.py" 0 "$GOOD" >"$T/port" 2>"$T/fake.err" &
 FAKE=$!
-for ((i = 0; i < 100; i++)); do [[ -s $T/port ]] && break; sleep 0.05; done
+wait_until 100 test -s "$T/port" || true
 port=$(<"$T/port")
 [[ -n $port ]] || fail "the fake server did not start: $(cat "$T/fake.err")"
 

@@ -35,11 +35,7 @@ pid=$(local_pid)
 [[ -n $pid ]] || fail "no local runtime is running"
 
 kill -KILL "$pid"
-for ((i = 0; i < 100; i++)); do
-	_alive "$pid" || break
-	sleep 0.05
-done
-_alive "$pid" && fail "the local runtime survived SIGKILL"
+_wait_gone "$pid" 100 || fail "the local runtime survived SIGKILL"
 gone "$TOKEN" || fail "the task of the killed runtime is still running"
 [[ -z $(local_pid) ]] || fail "runfs status still reports a runtime after its SIGKILL"
 assert_eq RUNNING "$(rd "$R/status")" "the run before anyone reconciles it"

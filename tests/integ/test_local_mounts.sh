@@ -52,10 +52,7 @@ assert_eq 1 "$(grep -c ' shout SUCCEEDED$' "$T/events.out")" "events on the seco
 assert_eq 1 "$(grep -c ' - SUCCEEDED$' "$T/events.out")" "events on the second mount: the run's SUCCEEDED"
 # pollwait exits 0 only when poll() woke it (1 on its timeout).
 wait "$poller" || fail "poll() on the second mount's status did not wake"
-for ((i = 0; i < 100; i++)); do
-	grep -q "hold | released" "$T/tail.out" && break
-	sleep 0.05
-done
+wait_until 100 grep -q "hold | released" "$T/tail.out" || true
 kill "$tailer" 2>/dev/null || true
 wait "$tailer" 2>/dev/null || true
 assert_contains "$(<"$T/tail.out")" "hold | released" "tail -f of the logs on the second mount"
@@ -87,10 +84,7 @@ stop_runfs
 pgrep -f -- "$T/gate3" >/dev/null || fail "the run's task ended with the mounts"
 touch "$T/gate3"
 # With no mount at all, the run ends: its record shows it once remounted.
-for ((i = 0; i < 100; i++)); do
-	pgrep -f -- "$T/gate3" >/dev/null || break
-	sleep 0.05
-done
+wait_until 100 eval '! pgrep -f -- "$T/gate3" >/dev/null' || true
 sleep 0.5
 start_runfs in_process
 assert_eq SUCCEEDED "$(timeout 20 cat "$MNT/runs/$id3/wait")" "the run after the remount"

@@ -14,10 +14,7 @@ jq -n --arg a "61.$TOKEN" --arg b "62.$TOKEN" '{
 start_runfs in_process
 id=$(submit "$T/orphan.json")
 wait_task_state "$id" t RUNNING
-for ((i = 0; i < 50; i++)); do
-	(($(pgrep -fc -- "$TOKEN") >= 2)) && break
-	sleep 0.1
-done
+wait_until 100 eval '(($(pgrep -fc -- "$TOKEN") >= 2))' || true
 (($(pgrep -fc -- "$TOKEN") >= 2)) || fail "the task's two sleeps did not start"
 crash_runfs
 gone "$TOKEN" || fail "task processes outlived the daemon: $(pgrep -fa -- "$TOKEN")"

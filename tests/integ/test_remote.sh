@@ -48,10 +48,7 @@ assert_eq "100 338350" "$(rd "$MNT/runs/$id/results/0")" "fanout's result"
 assert_eq 101 "$(json "$MNT/runs/$id/status.json" '.tasks.SUCCEEDED')" "fanout's succeeded task runs"
 # One job array for the 100 copies, and one listing per refresh: the REST
 # calls so far (all runs of this mount) stay far below one per task run.
-for ((i = 0; i < 50; i++)); do
-	grep -q "run $id: no job of it is left" "$RUNFS_LOG" && break
-	sleep 0.1
-done
+wait_until 100 grep -q "run $id: no job of it is left" "$RUNFS_LOG" || true
 calls=$(sed -n "s/.*run $id: no job of it is left on Slurm (\([0-9]*\) REST calls.*/\1/p" "$RUNFS_LOG")
 [[ -n $calls ]] || fail "the daemon did not log the REST calls of $id"
 ((calls < 40)) || fail "the fan-out took $calls REST calls; one job array and a listing per refresh need far fewer"
@@ -64,10 +61,7 @@ assert_eq FAILED "$(timeout 60 cat "$R/wait")" "failing on Slurm"
 assert_eq 3 "$(rd "$R/tasks/check/exit_code")" "check's exit code"
 assert_eq "input is missing" "$(rd "$R/tasks/check/stderr")" "check's stderr"
 assert_contains "$(rd "$R/message")" "check" "the failed run's message"
-for ((i = 0; i < 50; i++)); do
-	[[ $(queued "$id") == 0 ]] && break
-	sleep 0.1
-done
+wait_until 100 eval '[[ $(queued "$id") == 0 ]]' || true
 assert_eq 0 "$(queued "$id")" "jobs of the failed run left in the queue"
 assert_eq WAITING "$(rd "$R/tasks/report/status")" "the dependant of the failed task"
 assert_eq 0 "$(rd "$R/tasks/report/attempts" 2>/dev/null || echo 0)" "the dependant's attempts"
@@ -109,10 +103,7 @@ for verb in stop kill; do
 		"$verb: cpus, memory, time limit, partition and account of the job"
 	wr "$R/ctl" "$verb" || fail "$verb failed"
 	assert_eq TERMINATED "$(timeout 60 cat "$R/wait")" "the run after $verb"
-	for ((i = 0; i < 100; i++)); do
-		[[ $(queued "$id") == 0 ]] && break
-		sleep 0.1
-	done
+	wait_until 200 eval '[[ $(queued "$id") == 0 ]]' || true
 	assert_eq 0 "$(queued "$id")" "jobs left in the queue after $verb"
 	gone "$TOKEN" || fail "$verb: the job's sleep is still running"
 done
@@ -139,10 +130,7 @@ R=$MNT/runs/$id
 WAIT_TIMEOUT=60 wait_task_state "$id" hold RUNNING
 rest_pid=$(<"$SLURM_DIR/run/slurmrestd.pid")
 kill "$rest_pid"
-for ((i = 0; i < 100; i++)); do
-	_alive "$rest_pid" || break
-	sleep 0.05
-done
+_wait_gone "$rest_pid" 100 || true
 ALLOW_STDERR+=('slurm ci: cannot reach')
 for ((i = 0; i < 60; i++)); do
 	msg=$(timeout 2 cat "$R/message") || fail "the mount did not answer within 2 s while slurmrestd was down"

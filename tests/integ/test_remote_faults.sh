@@ -15,10 +15,7 @@ fake() { # fake MODE NAME [CERT KEY]: starts a stand-in server, saves configurat
 	local i port scheme=http
 	python3 "$SRCDIR/tests/tools/fake_slurmrestd.py" 0 "$GOOD" "$1" "${@:3}" >"$T/port.$1" \
 		2>"$T/fake.$1.err" &
-	for ((i = 0; i < 100; i++)); do
-		[[ -s $T/port.$1 ]] && break
-		sleep 0.05
-	done
+	wait_until 100 test -s "$T/port.$1" || true
 	port=$(<"$T/port.$1")
 	[[ -n $port ]] || fail "the stand-in server did not start: $(cat "$T/fake.$1.err")"
 	[[ $# -gt 2 ]] && scheme=https

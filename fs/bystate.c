@@ -9,8 +9,6 @@
 
 #include "node.h"
 
-#define PAGE 128
-
 static int
 by_state_lookup(const struct node *dir, const char *name, struct node *child)
 {
@@ -53,38 +51,13 @@ const struct kind_ops by_state_ops = {.mode = 0555,
 static int
 state_dir_lookup(const struct node *dir, const char *name, struct node *child)
 {
-	struct run_rec r = {0};
-	int err = rerr_errno(backend_run(fs_backend, name, &r));
-
-	if (err)
-		return err;
-	if (r.state != dir->sub)
-		err = ENOENT;
-	else if (r.seq > SEQ_MAX)
-		err = EOVERFLOW;
-	*child = (struct node){.kind = K_STATE_LINK, .run = r.seq, .sub = dir->sub};
-	run_rec_free(&r);
-	return err;
+	return lookup_run(name, dir->sub, K_STATE_LINK, child);
 }
 
-/* Paged by run seq, like runs/. */
 static int
 state_dir_list(const struct node *dir, off_t from, fill_fn fill, void *ctx)
 {
-	struct run_rec page[PAGE];
-	int64_t after = from;
-	int n, full = 0;
-
-	while (!full && (n = backend_runs_in(fs_backend, dir->sub, after, PAGE, page)) > 0) {
-		for (int i = 0; i < n; i++) {
-			struct node c = {.kind = K_STATE_LINK, .run = page[i].seq, .sub = dir->sub};
-			if (!full)
-				full = fill(ctx, page[i].id, &c, (off_t)page[i].seq);
-			after = page[i].seq;
-			run_rec_free(&page[i]);
-		}
-	}
-	return n < 0 ? EIO : 0;
+	return list_runs(dir->sub, K_STATE_LINK, from, fill, ctx);
 }
 
 const struct kind_ops state_dir_ops = {

@@ -37,17 +37,24 @@ struct gnode {
 	char task[NAME_MAX_];
 };
 
-/* A DOT string: quoted, with quotes and backslashes escaped. */
+/* Text inside a DOT string: quotes and backslashes escaped, line breaks
+ * as DOT's two characters \n. */
+static int
+add_label(struct buf *out, const char *label)
+{
+	for (const char *p = label; *p; p++)
+		if ((*p == '\n'			 ? buf_adds(out, "\\n")
+		     : (*p == '"' || *p == '\\') ? buf_printf(out, "\\%c", *p)
+						 : buf_add(out, p, 1)) < 0)
+			return -1;
+	return 0;
+}
+
+/* A DOT string, quoted. */
 static int
 add_quoted(struct buf *out, const char *s)
 {
-	if (buf_adds(out, "\"") < 0)
-		return -1;
-	for (; *s; s++)
-		if ((*s == '"' || *s == '\\') ? buf_printf(out, "\\%c", *s) < 0
-					      : buf_add(out, s, 1) < 0)
-			return -1;
-	return buf_adds(out, "\"");
+	return buf_adds(out, "\"") < 0 || add_label(out, s) < 0 ? -1 : buf_adds(out, "\"");
 }
 
 static void
@@ -107,18 +114,6 @@ gnode_add(struct gnode *g, const struct task_rec *t)
 		g->running = 1;
 }
 
-/* A label's text into out, its line breaks as DOT's two characters \n. */
-static int
-add_label(struct buf *out, const char *label)
-{
-	for (const char *p = label; *p; p++)
-		if ((*p == '\n'			 ? buf_adds(out, "\\n")
-		     : (*p == '"' || *p == '\\') ? buf_printf(out, "\\%c", *p)
-						 : buf_add(out, p, 1)) < 0)
-			return -1;
-	return 0;
-}
-
 static int
 add_node(struct buf *out, const char *name, const struct gnode *g, int folded)
 {
@@ -141,8 +136,8 @@ add_node(struct buf *out, const char *name, const struct gnode *g, int folded)
 		rc = buf_printf(&label, "\n%s", took);
 	}
 	if (rc < 0 || buf_adds(out, "\t") < 0 || add_quoted(out, name) < 0 ||
-	    buf_adds(out, " [label=\"") < 0 || add_label(out, label.p) < 0 ||
-	    buf_printf(out, "\", fillcolor=\"%s\"];\n", fill_colour[st]) < 0)
+	    buf_adds(out, " [label=") < 0 || add_quoted(out, label.p) < 0 ||
+	    buf_printf(out, ", fillcolor=\"%s\"];\n", fill_colour[st]) < 0)
 		rc = -1;
 	buf_free(&label);
 	return rc < 0 ? ENOMEM : 0;

@@ -36,7 +36,7 @@ index_lines(const struct node *n, struct buf *out, int64_t *mtime)
 	int got, err = 0;
 
 	(void)n;
-	*mtime = runs_changed();
+	(void)mtime; /* index_render sets it */
 	while ((got = backend_runs(fs_backend, after, PAGE, page)) > 0) {
 		for (int i = 0; i < got; i++) {
 			if (err == 0)
@@ -56,10 +56,13 @@ static int
 index_render(const struct node *n, struct buf *out, int64_t *mtime)
 {
 	int64_t when, key[2] = {backend_last_change(fs_backend, &when), 0};
+	int err;
 
 	if (key[0] < 0)
 		return EIO;
-	return memo_render(n, key, index_lines, out, mtime);
+	err = memo_render(n, key, index_lines, out, mtime);
+	*mtime = when > 0 ? when : fs_start_ms;
+	return err;
 }
 
 const struct kind_ops index_ops = {.mode = 0444, .render = index_render};

@@ -4,7 +4,8 @@
  * gives its size and at the open, and `ls -l` or `wc -c` again: rendering a
  * 10,000-line file each time is what made large runs slow to read. A copy
  * is reused only for the same node at the same change counter, and only
- * briefly, so the memory it holds never outlives the reads that asked.
+ * briefly: a copy older than MEMO_TTL is dropped at the next rendering of
+ * any such file, so at most MEMO_SLOTS copies are ever held.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -64,6 +65,7 @@ remember(fuse_ino_t ino, const int64_t key[2], const struct buf *data, int64_t m
 	if (buf_add(&copy, data->p ? data->p : "", data->len) < 0)
 		return;
 	pthread_mutex_lock(&memo_mu);
+	expire(mono_ms());
 	for (int i = 0; i < MEMO_SLOTS; i++) {
 		if (memos[i].at && memos[i].ino == ino) {
 			m = &memos[i];

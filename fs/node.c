@@ -1,4 +1,6 @@
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -139,6 +141,79 @@ int64_t
 run_mtime(const struct run_rec *r)
 {
 	return r->updated ? r->updated : r->created;
+}
+
+#define RUN_PAGE 128
+
+int
+list_runs(int state, enum kind kind, off_t from, fill_fn fill, void *ctx)
+{
+	struct run_rec page[RUN_PAGE];
+	int64_t after = from;
+	int n, full = 0;
+
+	while (!full &&
+	       (n = state < 0 ? backend_runs(fs_backend, after, RUN_PAGE, page)
+			      : backend_runs_in(fs_backend, state, after, RUN_PAGE, page)) > 0) {
+		for (int i = 0; i < n; i++) {
+			struct node c = {
+			    .kind = kind, .run = page[i].seq, .sub = state < 0 ? 0 : state};
+			if (!full)
+				full = fill(ctx, page[i].id, &c, (off_t)page[i].seq);
+			after = page[i].seq;
+			run_rec_free(&page[i]);
+		}
+	}
+	return n < 0 ? EIO : 0;
+}
+
+int
+lookup_run(const char *name, int state, enum kind kind, struct node *child)
+{
+	struct run_rec r = {0};
+	int err = rerr_errno(backend_run(fs_backend, name, &r));
+
+	if (err)
+		return err;
+	if (state >= 0 && r.state != state)
+		err = ENOENT;
+	else if (r.seq > SEQ_MAX)
+		err = EOVERFLOW;
+	*child = (struct node){.kind = kind, .run = r.seq, .sub = state < 0 ? 0 : state};
+	run_rec_free(&r);
+	return err;
+}
+
+int
+data_file_open(const char *path, struct fh *fh)
+{
+	char *line;
+	int err = 0;
+
+	if ((fh->fd = open_nolinks(path, O_RDONLY)) >= 0)
+		return 0;
+	if (errno != ENOENT)
+		return errno;
+	if ((line = backend_unseen(fs_backend, path)) != NULL) {
+		err = buf_adds(&fh->data, line) < 0 ? ENOMEM : 0;
+		free(line);
+	}
+	return err;
+}
+
+void
+data_file_stat(const char *path, off_t *size, int64_t *mtime)
+{
+	struct stat real;
+	char *line;
+
+	if (stat_nolinks(path, &real) == 0) {
+		*size = real.st_size;
+		*mtime = (int64_t)real.st_mtim.tv_sec * 1000 + real.st_mtim.tv_nsec / 1000000;
+	} else if ((line = backend_unseen(fs_backend, path)) != NULL) {
+		*size = (off_t)strlen(line);
+		free(line);
+	}
 }
 
 int64_t

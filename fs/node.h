@@ -173,6 +173,20 @@ int list_names(const struct node *dir, const char *const *names, const enum kind
 int nth_line(const char *lines, int i, char *out, size_t outsz);
 int line_index(const char *lines, const char *name);
 int64_t run_mtime(const struct run_rec *r);
+/*
+ * A file of the data directory (or of a remote run's work directory): opened
+ * for fh without following links, and its size and mtime as that open will
+ * show it. Not written yet, it reads as empty; where a remote run's work
+ * directory cannot be seen, as one line that says so. 0 or an errno value.
+ */
+int data_file_open(const char *path, struct fh *fh);
+void data_file_stat(const char *path, off_t *size, int64_t *mtime);
+/* runs/ and by-state/<STATE>/: children of kind for the runs (those in
+ * state, or all when state < 0), listed in pages whose cookie is the last
+ * run's seq, so that a listing of thousands never repeats the work of the
+ * pages before it; and looked up by id. */
+int list_runs(int state, enum kind kind, off_t from, fill_fn fill, void *ctx);
+int lookup_run(const char *name, int state, enum kind kind, struct node *child);
 /* The last change of any run (a mount with no runs: its start). */
 int64_t runs_changed(void);
 /* One word written to a file (echo's newline and blanks around it are

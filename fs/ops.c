@@ -105,17 +105,8 @@ node_stat(const struct node *n, struct stat *st)
 				err = 0;
 		} else if (o->path) {
 			char path[PATH_MAX_];
-			struct stat real;
-			char *line;
-			err = o->path(n, path, &mtime);
-			if (err == 0 && stat_nolinks(path, &real) == 0) {
-				st->st_size = real.st_size;
-				mtime = (int64_t)real.st_mtim.tv_sec * 1000 +
-					real.st_mtim.tv_nsec / 1000000;
-			} else if (err == 0 && (line = backend_unseen(fs_backend, path))) {
-				st->st_size = (off_t)strlen(line);
-				free(line);
-			}
+			if ((err = o->path(n, path, &mtime)) == 0)
+				data_file_stat(path, &st->st_size, &mtime);
 			if (err == EAGAIN || err == ENODATA)
 				err = 0;
 		}
@@ -197,7 +188,7 @@ op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if ((err = node_stat(&n, &st)) != 0)
 		fuse_reply_err(req, err);
 	else
-		fuse_reply_attr(req, &st, 0);
+		fuse_reply_attr(req, &st, attr_timeout(&n));
 }
 
 static void
@@ -243,7 +234,7 @@ op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct
 		if ((err = node_stat(&n, &st)) != 0)
 			fuse_reply_err(req, err);
 		else
-			fuse_reply_attr(req, &st, 0);
+			fuse_reply_attr(req, &st, attr_timeout(&n));
 		return;
 	}
 	if (ops_of(&n)->write == NULL) {
@@ -253,7 +244,7 @@ op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct
 	if ((err = node_stat(&n, &st)) != 0)
 		fuse_reply_err(req, err);
 	else
-		fuse_reply_attr(req, &st, 0);
+		fuse_reply_attr(req, &st, attr_timeout(&n));
 }
 
 struct dirfill {
@@ -344,20 +335,8 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		err = o->open(&n, fh);
 	else if (o->render)
 		err = o->render(&n, &fh->data, &mtime);
-	else if (o->path && (err = o->path(&n, path, &mtime)) == 0) {
-		/* A log not written yet reads as empty, as its size says. */
-		char *line;
-		fh->fd = open_nolinks(path, O_RDONLY);
-		if (fh->fd < 0 && errno != ENOENT)
-			err = errno;
-		/* A remote run's file where its work directory cannot be seen:
-		 * one line that says so. */
-		else if (fh->fd < 0 && (line = backend_unseen(fs_backend, path))) {
-			if (buf_adds(&fh->data, line) < 0)
-				err = ENOMEM;
-			free(line);
-		}
-	}
+	else if (o->path && (err = o->path(&n, path, &mtime)) == 0)
+		err = data_file_open(path, fh);
 	if (err) {
 		fh_free(fh);
 		fuse_reply_err(req, err);

@@ -64,22 +64,15 @@ static int
 result_get(const struct node *n, struct fh *fh, off_t *size)
 {
 	char *path = NULL, *content = NULL, *why = NULL;
-	struct stat st;
+	int64_t ignored;
 	size_t len = 0;
 	int err;
 
 	err = rerr_errno(backend_result(fs_backend, n->run, n->sub, &path, &content, &len, &why));
-	/* Out of sight (a remote run's work directory): one line says so. */
-	if (err == 0 && path && access(path, F_OK) < 0 &&
-	    (content = backend_unseen(fs_backend, path)) != NULL) {
-		len = strlen(content);
-		free(path);
-		path = NULL;
-	}
-	if (err == 0 && path && fh && (fh->fd = open_nolinks(path, O_RDONLY)) < 0)
-		err = errno == ENOENT ? 0 : errno; /* nothing printed: empty */
+	if (err == 0 && path && fh)
+		err = data_file_open(path, fh);
 	else if (err == 0 && path && size)
-		*size = stat_nolinks(path, &st) == 0 ? st.st_size : 0;
+		data_file_stat(path, size, &ignored);
 	else if (err == 0 && fh && buf_add(&fh->data, content, len) < 0)
 		err = ENOMEM;
 	else if (err == 0 && size)
@@ -143,7 +136,7 @@ artifacts_list(const struct node *dir, off_t from, fill_fn fill, void *ctx)
 	int n, full = 0;
 
 	for (int at = (int)from;
-	     !full && (n = backend_tasks(fs_backend, dir->run, at, 256, page)) > 0; at += n) {
+	     !full && (n = backend_tasks_brief(fs_backend, dir->run, at, 256, page)) > 0; at += n) {
 		for (int i = 0; i < n; i++) {
 			struct node c = {
 			    .kind = K_ARTIFACT_DIR, .run = dir->run, .task = page[i].idx};

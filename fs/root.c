@@ -34,37 +34,15 @@ const struct kind_ops root_ops = {
 static int
 runs_lookup(const struct node *dir, const char *name, struct node *child)
 {
-	struct run_rec r = {0};
-	int err = rerr_errno(backend_run(fs_backend, name, &r));
-
 	(void)dir;
-	if (err)
-		return err;
-	*child = (struct node){.kind = K_RUN, .run = r.seq};
-	run_rec_free(&r);
-	return r.seq > SEQ_MAX ? EOVERFLOW : 0;
+	return lookup_run(name, -1, K_RUN, child);
 }
 
-/* Served in pages: the cookie is the last run's seq, so a listing of
- * thousands of runs never repeats the work of the pages before it. */
 static int
 runs_list(const struct node *dir, off_t from, fill_fn fill, void *ctx)
 {
-	struct run_rec page[128];
-	int64_t after = from;
-	int n, full = 0;
-
 	(void)dir;
-	while (!full && (n = backend_runs(fs_backend, after, 128, page)) > 0) {
-		for (int i = 0; i < n; i++) {
-			struct node c = {.kind = K_RUN, .run = page[i].seq};
-			if (!full)
-				full = fill(ctx, page[i].id, &c, (off_t)page[i].seq);
-			after = page[i].seq;
-			run_rec_free(&page[i]);
-		}
-	}
-	return 0;
+	return list_runs(-1, K_RUN, from, fill, ctx);
 }
 
 /* A directory changes when an entry is added: runs/ when the newest run

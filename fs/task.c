@@ -362,17 +362,5 @@ output_path(const struct node *n, char *path, int64_t *mtime)
 	return err;
 }
 
-static int
-output_open(const struct node *n, struct fh *fh)
-{
-	char path[PATH_MAX_];
-	int64_t mtime;
-	int err = output_path(n, path, &mtime);
-
-	if (err == 0 && (fh->fd = open_nolinks(path, O_RDONLY)) < 0)
-		err = errno == ENOENT ? 0 : errno; /* nothing printed: empty */
-	return err;
-}
-
-const struct kind_ops output_ops = {.mode = 0444, .path = output_path, .open = output_open};
-const struct kind_ops artifact_ops = {.mode = 0444, .path = output_path, .open = output_open};
+const struct kind_ops output_ops = {.mode = 0444, .path = output_path};
+const struct kind_ops artifact_ops = {.mode = 0444, .path = output_path};

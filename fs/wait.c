@@ -107,36 +107,53 @@ event_lines(int64_t run, int64_t *cursor, struct buf *out)
 	return n < 0 ? 0 : n;
 }
 
+/* All of a run's event lines, for the size of a finished run's events. */
+static int
+all_events(const struct node *n, struct buf *out, int64_t *mtime)
+{
+	int64_t cursor = 0;
+
+	(void)mtime; /* stream_size sets it */
+	while (event_lines(n->run, &cursor, out) > 0)
+		;
+	return 0;
+}
+
+/* Completed, and its last event recorded: no line will follow. */
+static int
+run_ended(const struct run_rec *r)
+{
+	return state_completed(r->state) && r->ended != 0;
+}
+
 /*
  * Until its run has ended, a stream has no length to tell (size 0). Then
  * it is an ordinary file with its exact size, so that `cp -r`, `tar` and
- * `rsync` of a finished run copy wait and events whole.
+ * `rsync` of a finished run copy wait and events whole; the lines of
+ * events are rendered once for the stat, open and read that follow.
  */
 static int
 stream_size(const struct node *n, off_t *size, int64_t *mtime)
 {
 	struct run_rec r = {0};
 	struct buf all = {0};
-	int64_t cursor = 0;
-	int err, got;
+	int64_t ignored;
+	int err;
 
 	*size = 0;
 	if ((err = node_run_brief(n, &r)) != 0)
 		return err;
 	*mtime = run_mtime(&r);
-	if (state_completed(r.state) && r.ended != 0) {
-		if (n->kind == K_WAIT)
-			*size = (off_t)strlen(state_name(r.state)) + 1;
-		else {
-			while ((got = event_lines(n->run, &cursor, &all)) > 0) {
-				*size += (off_t)all.len;
-				all.len = 0;
-			}
-			buf_free(&all);
-		}
+	if (run_ended(&r) && n->kind == K_WAIT) {
+		*size = (off_t)strlen(state_name(r.state)) + 1;
+	} else if (run_ended(&r)) {
+		int64_t key[2] = {r.last_event, r.updated};
+		err = memo_render(n, key, all_events, &all, &ignored);
+		*size = (off_t)all.len;
+		buf_free(&all);
 	}
 	run_rec_free(&r);
-	return 0;
+	return err;
 }
 
 const struct kind_ops wait_ops = {
@@ -165,7 +182,7 @@ events_serve(fuse_req_t req, struct fh *fh, size_t size)
 		fuse_reply_err(req, ENOENT);
 		return 1;
 	}
-	ended = state_completed(r.state) && r.ended != 0;
+	ended = run_ended(&r);
 	run_rec_free(&r);
 	if (fetch_events(fh) > 0)
 		return reply_pending(req, fh, size);
@@ -185,7 +202,7 @@ events_ready(struct fh *fh)
 	pthread_mutex_lock(&fh->mu);
 	ready = fh->data.len > fh->reply_off;
 	if (!ready && node_run_brief(&fh->node, &r) == 0) {
-		ready = state_completed(r.state) && r.ended != 0;
+		ready = run_ended(&r);
 		run_rec_free(&r);
 	}
 	if (!ready)

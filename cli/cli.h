@@ -32,6 +32,8 @@ int cli_usage(const char *usage, const char *fmt, ...) __attribute__((format(pri
 int cli_find_mount(const char *want, char *out, size_t n);
 /* The first runfs mount (fuse.runfs in mountinfo) in which rel exists. */
 int cli_mount_having(const char *rel, char *out, size_t n);
+/* The folder of run id in the first runfs mount that has it; 0 or -1. */
+int cli_run_dir(const char *id, char *out, size_t n);
 /* Whether path exists, giving up after timeout_ms (a hung mount). */
 int cli_exists(const char *path, int timeout_ms);
 

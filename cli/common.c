@@ -50,6 +50,17 @@ cli_exists(const char *path, int timeout_ms)
 }
 
 int
+cli_run_dir(const char *id, char *out, size_t n)
+{
+	char rel[256], mnt[PATH_MAX];
+
+	if (strchr(id, '/') || (size_t)snprintf(rel, sizeof(rel), "runs/%s", id) >= sizeof(rel) ||
+	    cli_mount_having(rel, mnt, sizeof(mnt)) < 0)
+		return -1;
+	return (size_t)snprintf(out, n, "%.3000s/%s", mnt, rel) < n ? 0 : -1;
+}
+
+int
 cli_mount_having(const char *rel, char *out, size_t n)
 {
 	FILE *f;

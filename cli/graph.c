@@ -14,7 +14,7 @@ int
 cli_graph(int argc, char **argv)
 {
 	const char *run = NULL, *mount = NULL;
-	char mnt[PATH_MAX], rel[PATH_MAX], path[2 * PATH_MAX + 16], *text = NULL;
+	char mnt[PATH_MAX], dir[2 * PATH_MAX], path[2 * PATH_MAX + 16], *text = NULL;
 	size_t len;
 	int found;
 
@@ -28,16 +28,18 @@ cli_graph(int argc, char **argv)
 	}
 	if (run == NULL)
 		return cli_usage(GRAPH_USAGE, "graph needs a run id");
-	if (strchr(run, '/') || (size_t)snprintf(rel, sizeof(rel), "runs/%s", run) >= sizeof(rel))
+	if (strchr(run, '/') || strlen(run) > 200)
 		return cli_usage(GRAPH_USAGE, "%s is not a run id", run);
-	found = mount ? cli_find_mount(mount, mnt, sizeof(mnt))
-		      : cli_mount_having(rel, mnt, sizeof(mnt));
+	if (mount && (found = cli_find_mount(mount, mnt, sizeof(mnt))) == 0)
+		snprintf(dir, sizeof(dir), "%s/runs/%s", mnt, run);
+	else if (!mount)
+		found = cli_run_dir(run, dir, sizeof(dir));
 	if (found < 0) {
 		fprintf(stderr, "runfs: no runfs mount%s has run %s\n",
 			mount ? " at the given path" : "", run);
 		return 1;
 	}
-	snprintf(path, sizeof(path), "%s/%s/graph.dot", mnt, rel);
+	snprintf(path, sizeof(path), "%s/graph.dot", dir);
 	if (read_file(path, (size_t)1 << 30, &text, &len) < 0) {
 		fprintf(stderr, "runfs: %s: %s\n", path, strerror(errno));
 		return 1;

@@ -164,15 +164,6 @@ run_created(const char *mnt, const char *id, time_t *when)
 	return 0;
 }
 
-static int
-wanted(const char *state, const char *const *states, int nstates)
-{
-	for (int s = 0; s < nstates; s++)
-		if (strcmp(states[s], state) == 0)
-			return 1;
-	return nstates == 0;
-}
-
 static void
 print_row(char *const f[NFIELDS], int tsv, int idw)
 {
@@ -192,8 +183,8 @@ print_row(char *const f[NFIELDS], int tsv, int idw)
 int
 cli_runs(int argc, char **argv)
 {
-	const char *mount = NULL, *states[ST_COUNT];
-	int nstates = 0, limit = -1, tsv = 0, idw = 2, rc = 1;
+	const char *mount = NULL;
+	int want[ST_COUNT] = {0}, any = 1, limit = -1, tsv = 0, idw = 2, rc = 1, st;
 	long max_age = -1;
 	time_t cutoff = 0;
 	char mnt[PATH_MAX], path[PATH_MAX + 8], *text = NULL, **lines = NULL;
@@ -208,10 +199,10 @@ cli_runs(int argc, char **argv)
 		if (i + 1 >= argc)
 			return cli_usage(RUNS_USAGE, "%s needs a value", argv[i]);
 		if (!strcmp(argv[i], "--state")) {
-			if (state_parse(argv[++i]) < 0)
+			if ((st = state_parse(argv[++i])) < 0)
 				return cli_usage(RUNS_USAGE, "no state %s", argv[i]);
-			if (!wanted(argv[i], states, nstates) || nstates == 0)
-				states[nstates++] = argv[i];
+			want[st] = 1;
+			any = 0;
 		} else if (!strcmp(argv[i], "--limit")) {
 			char *end;
 			limit = (int)strtol(argv[++i], &end, 10);
@@ -259,7 +250,7 @@ cli_runs(int argc, char **argv)
 		}
 		if (cutoff && run_created(mnt, f[F_ID], &made) == 0 && made < cutoff)
 			break;
-		if (!wanted(f[F_STATE], states, nstates))
+		if (!any && ((st = state_parse(f[F_STATE])) < 0 || !want[st]))
 			continue;
 		if ((int)strlen(f[F_ID]) > idw)
 			idw = (int)strlen(f[F_ID]);

@@ -36,6 +36,19 @@ number(const char *s, int lo, int hi)
 	return errno || end == s || *end || v < lo || v > hi ? -1 : (int)v;
 }
 
+/* Whether usage names option opt whole ("--d" is not "--data"). */
+static int
+named_in(const char *usage, const char *opt)
+{
+	size_t n = strlen(opt);
+
+	for (const char *p = strstr(usage, opt); p; p = strstr(p + 1, opt))
+		if ((p == usage || p[-1] == '[' || p[-1] == ' ') &&
+		    (p[n] == '\0' || p[n] == ' ' || p[n] == ']'))
+			return 1;
+	return 0;
+}
+
 /* Parses the options usage allows (those named in it); 0, or 2 after
  * printing the usage error. */
 static int
@@ -45,7 +58,7 @@ parse(int argc, char **argv, const char *usage, struct args *a)
 		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 		int takes = strcmp(opt, "--foreground") && strcmp(opt, "--wait");
 
-		if (strncmp(opt, "--", 2) || !strstr(usage, opt))
+		if (strncmp(opt, "--", 2) || !named_in(usage, opt))
 			return cli_usage(usage, "unexpected argument %s", opt);
 		if (takes && val == NULL)
 			return cli_usage(usage, "%s needs a value", opt);

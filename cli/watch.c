@@ -43,18 +43,6 @@ run_dir_of_path(const char *arg, char *out, size_t n)
 	return 0;
 }
 
-/* A run id: the first runfs mount that has it. */
-static int
-run_dir_of_id(const char *id, char *out, size_t n)
-{
-	char rel[256], mnt[PATH_MAX];
-
-	if ((size_t)snprintf(rel, sizeof(rel), "runs/%s", id) >= sizeof(rel) ||
-	    cli_mount_having(rel, mnt, sizeof(mnt)) < 0)
-		return -1;
-	return (size_t)snprintf(out, n, "%.3000s/%s", mnt, rel) < n ? 0 : -1;
-}
-
 static int
 read_at0(int fd, char *buf, size_t n)
 {
@@ -106,7 +94,7 @@ cli_watch(int argc, char **argv)
 	if (argc != 2 || argv[1][0] == '-')
 		return cli_usage(USAGE, "watch takes one run");
 	if (strchr(argv[1], '/') ? run_dir_of_path(argv[1], dir, sizeof(dir)) < 0
-				 : run_dir_of_id(argv[1], dir, sizeof(dir)) < 0) {
+				 : cli_run_dir(argv[1], dir, sizeof(dir)) < 0) {
 		fprintf(stderr, "runfs watch: no run %s (no runfs mount has it)\n", argv[1]);
 		return 2;
 	}

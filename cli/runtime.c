@@ -49,16 +49,17 @@ named_in(const char *usage, const char *opt)
 	return 0;
 }
 
-/* Parses the options usage allows (those named in it); 0, or 2 after
- * printing the usage error. */
+/* Parses the options usage allows (those named in it, and hidden, an
+ * option for runfs's own use); 0, or 2 after printing the usage error. */
 static int
-parse(int argc, char **argv, const char *usage, struct args *a)
+parse(int argc, char **argv, const char *usage, const char *hidden, struct args *a)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 		int takes = strcmp(opt, "--foreground") && strcmp(opt, "--wait");
 
-		if (strncmp(opt, "--", 2) || !named_in(usage, opt))
+		if (strncmp(opt, "--", 2) ||
+		    !(named_in(usage, opt) || (hidden && !strcmp(opt, hidden))))
 			return cli_usage(usage, "unexpected argument %s", opt);
 		if (takes && val == NULL)
 			return cli_usage(usage, "%s needs a value", opt);
@@ -113,7 +114,7 @@ cli_up(int argc, char **argv)
 	int rc, pid, already;
 
 	/* --grace-ms is how a mount passes its grace on; not in the usage. */
-	if ((rc = parse(argc, argv, UP_USAGE " --grace-ms", &a)) != 0)
+	if ((rc = parse(argc, argv, UP_USAGE, "--grace-ms", &a)) != 0)
 		return rc;
 	if ((o.datadir = data_dir(a.data)) == NULL)
 		return 1;
@@ -141,7 +142,7 @@ cli_down(int argc, char **argv)
 	char *dir, *err = NULL;
 	int rc, pid;
 
-	if ((rc = parse(argc, argv, DOWN_USAGE, &a)) != 0)
+	if ((rc = parse(argc, argv, DOWN_USAGE, NULL, &a)) != 0)
 		return rc;
 	if ((dir = data_dir(a.data)) == NULL)
 		return 1;
@@ -168,7 +169,7 @@ cli_status(int argc, char **argv)
 	char *dir;
 	int rc, pid;
 
-	if ((rc = parse(argc, argv, STATUS_USAGE, &a)) != 0)
+	if ((rc = parse(argc, argv, STATUS_USAGE, NULL, &a)) != 0)
 		return rc;
 	if ((dir = data_dir(a.data)) == NULL)
 		return 2;

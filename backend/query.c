@@ -51,8 +51,7 @@ backend_newest_run(struct backend *b)
 int64_t
 backend_last_change(struct backend *b, int64_t *time)
 {
-	*time = store_event_newest(b->st);
-	return store_event_last(b->st);
+	return store_event_latest(b->st, time);
 }
 
 enum rerr

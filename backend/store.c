@@ -168,7 +168,7 @@ static const char *const sql[S_COUNT] = {
     [S_EVENT_FOREIGN] = "SELECT seq, run_seq, task_idx, state, time FROM events"
 			" WHERE seq > ? AND origin != ? ORDER BY seq LIMIT ?",
     [S_EVENT_LAST] = "SELECT ifnull(max(seq), 0) FROM events",
-    [S_EVENT_NEWEST] = "SELECT time FROM events ORDER BY seq DESC LIMIT 1",
+    [S_EVENT_LATEST] = "SELECT seq, time FROM events ORDER BY seq DESC LIMIT 1",
     [S_REQ_INS] = "INSERT INTO requests(run_seq, verb) VALUES(?, ?)",
     [S_REQ_LIST] = "SELECT seq, run_seq, verb FROM requests ORDER BY seq LIMIT ?",
     [S_REQ_DEL] = "DELETE FROM requests WHERE seq <= ?",

@@ -119,10 +119,12 @@ int store_run_list(struct store *st, int64_t after, int limit, struct run_rec *o
 /* The same, only runs in state. */
 int store_run_list_state(struct store *st, int state, int64_t after, int limit,
 			 struct run_rec *out);
-/* When the newest run was created, and when the latest event (of any run)
- * happened: ms since epoch, 0 when none, -1 on error. */
+/* When the newest run was created: ms since epoch, 0 when none, -1 on
+ * error. */
 int64_t store_run_newest(struct store *st);
-int64_t store_event_newest(struct store *st);
+/* The latest event's seq and, in *time, when it happened (0 and 0 when
+ * there is none; -1 and -1 on error). */
+int64_t store_event_latest(struct store *st, int64_t *time);
 /* Runs whose state is not completed (for recovery at start-up).
  * *out is malloc'd (run_rec_free each, then free it), counts filled. */
 int store_run_list_active(struct store *st, struct run_rec **out);

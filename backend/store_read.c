@@ -401,15 +401,6 @@ int64_row(sqlite3_stmt *s, void *p)
 	return 0;
 }
 
-int64_t
-store_event_last(struct store *st)
-{
-	int64_t last = 0;
-	struct rows r = {int64_row, NULL, sizeof(last), 1, (char *)&last, 0};
-
-	return query(st, S_EVENT_LAST, &r, "") == 1 ? last : -1;
-}
-
 /* A one-number query: the number, or 0 when no row, or -1. */
 static int64_t
 scalar(struct store *st, int which)
@@ -421,15 +412,35 @@ scalar(struct store *st, int which)
 }
 
 int64_t
+store_event_last(struct store *st)
+{
+	return scalar(st, S_EVENT_LAST);
+}
+
+int64_t
 store_run_newest(struct store *st)
 {
 	return scalar(st, S_RUN_NEWEST);
 }
 
-int64_t
-store_event_newest(struct store *st)
+static int
+int64_pair_row(sqlite3_stmt *s, void *p)
 {
-	return scalar(st, S_EVENT_NEWEST);
+	((int64_t *)p)[0] = sqlite3_column_int64(s, 0);
+	((int64_t *)p)[1] = sqlite3_column_int64(s, 1);
+	return 0;
+}
+
+int64_t
+store_event_latest(struct store *st, int64_t *time)
+{
+	int64_t v[2] = {0, 0};
+	struct rows r = {int64_pair_row, NULL, sizeof(v), 1, (char *)v, 0};
+
+	if (query(st, S_EVENT_LATEST, &r, "") < 0)
+		return *time = -1;
+	*time = v[1];
+	return v[0];
 }
 
 int

@@ -320,7 +320,10 @@ test_done(struct store *st)
 	CHECK(n == 0 && found == 1);
 	CHECK(store_run_list_state(st, ST_UNKNOWN, 0, 8, page) == 0);
 	CHECK(store_run_newest(st) == run.created);
-	CHECK(store_event_newest(st) >= run.created);
+	{
+		int64_t when, seq = store_event_latest(st, &when);
+		CHECK(seq == store_event_last(st) && seq > 0 && when >= run.created);
+	}
 	CHECK(store_flush(st) == RF_OK);
 }
 

@@ -128,8 +128,14 @@ localrt_up(const struct localrt_opts *o, int *pid, int *already, char **err)
 		*already = 1;
 		return RF_OK;
 	}
-	if (pipe2(p, O_CLOEXEC) < 0 || (child = fork()) < 0) {
+	if (pipe2(p, O_CLOEXEC) < 0) {
 		*err = errf("cannot start the local runtime: %s", strerror(errno));
+		return RF_IO;
+	}
+	if ((child = fork()) < 0) {
+		*err = errf("cannot start the local runtime: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
 		return RF_IO;
 	}
 	if (child == 0) {

@@ -341,16 +341,14 @@ fail:
 	return NULL;
 }
 
+/* Called with s->launching == seq; clears it in the same critical section
+ * that makes the run visible in s->runs (or once it failed), so the run is
+ * never missing from both for sched_count, sched_signal_all or a stop. */
 static void
 launch(struct sched *s, int64_t seq)
 {
 	struct srun *r;
 
-	/* Asked twice: once from the queue, and again while run_commands
-	 * held the first request outside the lock. */
-	for (r = s->runs; r; r = r->next)
-		if (r->rec.seq == seq)
-			return;
 	if ((r = load_run(s, seq)) == NULL) {
 		struct run_rec rec = {0};
 		/* Leave no run looking as if it waited for something. */
@@ -361,11 +359,15 @@ launch(struct sched *s, int64_t seq)
 			store_run_update(s->st, &rec);
 			run_rec_free(&rec);
 		}
+		pthread_mutex_lock(&s->mu);
+		s->launching = 0;
+		pthread_mutex_unlock(&s->mu);
 		return;
 	}
 	pthread_mutex_lock(&s->mu);
 	r->next = s->runs;
 	s->runs = r;
+	s->launching = 0;
 	pthread_mutex_unlock(&s->mu);
 	for (int i = 0; i < r->ntasks; i++)
 		if (r->t[i].rec.state == ST_WAITING && r->t[i].npending == 0)
@@ -386,27 +388,25 @@ stop_run(struct sched *s, struct srun *r, int verb)
 	maybe_finish_run(s, r);
 }
 
+/* One command at a time, oldest first: a stop queued right after a launch
+ * finds its run, and a launch stays visible (as s->launching) between
+ * leaving the queue and joining s->runs. */
 static void
 run_commands(struct sched *s)
 {
-	struct cmd *c, *next;
+	struct cmd *c;
 
-	pthread_mutex_lock(&s->mu);
-	c = s->cmds;
-	s->cmds = NULL;
-	pthread_mutex_unlock(&s->mu);
-	/* The queue was built newest first: reverse it to keep order. */
-	for (struct cmd *rev = NULL;; c = next) {
-		if (c == NULL) {
-			c = rev;
-			break;
+	for (;;) {
+		pthread_mutex_lock(&s->mu);
+		if ((c = s->cmds) != NULL) {
+			if ((s->cmds = c->next) == NULL)
+				s->cmds_tail = &s->cmds;
+			if (c->verb == VERB_LAUNCH)
+				s->launching = c->seq;
 		}
-		next = c->next;
-		c->next = rev;
-		rev = c;
-	}
-	for (; c; c = next) {
-		next = c->next;
+		pthread_mutex_unlock(&s->mu);
+		if (c == NULL)
+			return;
 		if (c->verb == VERB_LAUNCH) {
 			launch(s, c->seq);
 		} else {
@@ -573,8 +573,8 @@ queue_cmd(struct sched *s, int64_t seq, int verb)
 		return RF_NOMEM;
 	c->seq = seq;
 	c->verb = verb;
-	c->next = s->cmds;
-	s->cmds = c;
+	*s->cmds_tail = c;
+	s->cmds_tail = &c->next;
 	if (write(s->wake_fd, &one, sizeof(one)) < 0)
 		log_warn("scheduler wake-up");
 	return RF_OK;
@@ -584,6 +584,8 @@ queue_cmd(struct sched *s, int64_t seq, int verb)
 static int
 executing_locked(struct sched *s, int64_t seq)
 {
+	if (s->launching == seq)
+		return 1;
 	for (struct srun *r = s->runs; r; r = r->next)
 		if (r->rec.seq == seq)
 			return 1;
@@ -620,9 +622,10 @@ sched_launch(struct sched *s, int64_t seq)
 int
 sched_count(struct sched *s)
 {
-	int n = 0;
+	int n;
 
 	pthread_mutex_lock(&s->mu);
+	n = s->launching != 0;
 	for (struct srun *r = s->runs; r; r = r->next)
 		n++;
 	for (struct cmd *c = s->cmds; c; c = c->next)
@@ -635,6 +638,8 @@ void
 sched_signal_all(struct sched *s, enum sched_verb v)
 {
 	pthread_mutex_lock(&s->mu);
+	if (s->launching)
+		queue_cmd(s, s->launching, (int)v);
 	for (struct srun *r = s->runs; r; r = r->next)
 		queue_cmd(s, r->rec.seq, (int)v);
 	for (struct cmd *c = s->cmds; c; c = c->next)
@@ -667,6 +672,7 @@ sched_start(const struct sched_opts *o, struct sched **out)
 	s->capacity = 1000 * (o->jobs > 0 ? o->jobs : (cores > 0 ? (int)cores : 1));
 	s->grace_ms = o->grace_ms > 0 ? o->grace_ms : 5000;
 	s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	s->cmds_tail = &s->cmds;
 	pthread_mutex_init(&s->mu, NULL);
 	if (s->datadir == NULL || s->wake_fd < 0 ||
 	    pthread_create(&s->thread, NULL, sched_main, s)) {

@@ -59,9 +59,12 @@ struct sched {
 	int grace_ms;
 	pthread_t thread;
 	int wake_fd; /* eventfd */
-	/* under mu: the command queue, the list of runs, quit */
+	/* under mu: the command queue (oldest first), the run being launched
+	 * (taken off the queue, not yet in runs: 0 when none), the list of
+	 * runs, quit */
 	pthread_mutex_t mu;
-	struct cmd *cmds;
+	struct cmd *cmds, **cmds_tail;
+	int64_t launching;
 	struct srun *runs;
 	int quit;
 	/* scheduler thread only */

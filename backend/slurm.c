@@ -237,6 +237,16 @@ adopt(struct slurm *s)
 	free(runs);
 }
 
+static void
+free_runs(struct slurm *s)
+{
+	while (s->runs) {
+		struct srm *m = s->runs;
+		s->runs = m->next;
+		srm_free(m);
+	}
+}
+
 static int
 slurm_open(struct runtime *rt)
 {
@@ -250,6 +260,10 @@ slurm_open(struct runtime *rt)
 	pthread_cond_init(&s->cond, NULL);
 	adopt(s);
 	if (pthread_create(&s->thread, NULL, slurm_main, s) != 0) {
+		log_warnx("slurm: cannot start its thread");
+		free_runs(s);
+		pthread_cond_destroy(&s->cond);
+		pthread_mutex_destroy(&s->mu);
 		free(s);
 		return -1;
 	}
@@ -269,11 +283,7 @@ slurm_close(struct runtime *rt)
 	pthread_cond_signal(&s->cond);
 	pthread_mutex_unlock(&s->mu);
 	pthread_join(s->thread, NULL);
-	while (s->runs) {
-		struct srm *m = s->runs;
-		s->runs = m->next;
-		srm_free(m);
-	}
+	free_runs(s);
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->mu);
 	free(s);

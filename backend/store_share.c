@@ -40,8 +40,10 @@ write_one(struct store *st, int which, int nudge, const char *types, ...)
 		if (store_step_done(st, which, sqlite3_sql(st->s[which])) == SQLITE_DONE) {
 			n = sqlite3_changes(st->db);
 			st->nudge |= nudge;
-			if (store_commit(st) != RF_OK)
+			if (store_commit(st) != RF_OK) {
+				store_rollback(st);
 				n = -1;
+			}
 		} else {
 			store_rollback(st);
 		}

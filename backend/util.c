@@ -361,8 +361,9 @@ open_nolinks(const char *path, int flags)
 			       .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
 	long fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
 
-	/* Before Linux 5.6: at least the last component. */
-	if (fd < 0 && errno == ENOSYS)
+	/* Before Linux 5.6, or where a seccomp filter refuses openat2 (some
+	 * container runtimes answer EPERM): at least the last component. */
+	if (fd < 0 && (errno == ENOSYS || errno == EPERM))
 		return open(path, flags | O_CLOEXEC | O_NOFOLLOW);
 	return (int)fd;
 }

@@ -291,7 +291,7 @@ outputs_written(struct sched *s, struct stask *t, char *err, size_t errsz)
 static int
 end_attempt(struct sched *s, struct stask *t, int block, char *why, size_t whysz)
 {
-	struct log_sink sink = {&t->tlog, t->run->log_fd, t->rec.id};
+	struct log_sink sink = {&t->tlog, t->run->log_fd, &t->run->log_err, t->rec.id};
 	char work[PATH_MAX_];
 	int code = 0, ok;
 
@@ -330,9 +330,14 @@ end_attempt(struct sched *s, struct stask *t, int block, char *why, size_t whysz
 		snprintf(why, whysz, "exited with status %d", code);
 	else if (code < 0)
 		snprintf(why, whysz, "killed by signal %d (%s)", -code, strsignal(-code));
+	else if (t->out.file.err || t->err.file.err)
+		/* Succeeding on a stdout cut short would pass on a wrong value. */
+		snprintf(why, whysz, "its %s could not be kept: %s",
+			 t->out.file.err ? "stdout" : "stderr",
+			 strerror(t->out.file.err ? t->out.file.err : t->err.file.err));
 	else
 		ok = outputs_written(s, t, why, whysz);
-	store_attempt_put(s->st, t->run->rec.seq, t->rec.idx,
+	sched_attempt_put(s, t,
 			  &(struct attempt_rec){.n = t->rec.attempts,
 						.state = ok ? ST_SUCCEEDED : ST_FAILED,
 						.has_exit = 1,
@@ -427,8 +432,8 @@ attempt_start(struct sched *s, struct stask *t)
 		goto out;
 	}
 	sched_task_update(s, t);
-	store_attempt_put(
-	    s->st, r->rec.seq, t->rec.idx,
+	sched_attempt_put(
+	    s, t,
 	    &(struct attempt_rec){.n = n, .state = ST_RUNNING, .started = t->attempt_started});
 	if (r->rec.state == ST_WAITING) {
 		r->rec.state = ST_RUNNING;
@@ -454,7 +459,7 @@ fail_started:
 	lazy_file_close(&t->out.file);
 	lazy_file_close(&t->err.file);
 	lazy_file_close(&t->tlog);
-	store_attempt_put(s->st, r->rec.seq, t->rec.idx,
+	sched_attempt_put(s, t,
 			  &(struct attempt_rec){.n = n,
 						.state = ST_FAILED,
 						.started = now_ms(),

@@ -284,12 +284,13 @@ backend_submit(struct backend *b, const char *text, size_t len, int start, char 
 			goto out;
 	if ((e = new_run_dir(b, d->name, run_id)) != RF_OK) {
 		*err = errf("cannot make a folder for the run: %s", strerror(errno));
+		e = errno == ENOSPC ? RF_NOSPC : e;
 		goto out;
 	}
 	if (path_run_file(path, b->datadir, run_id, "definition.json") < 0 ||
 	    write_file(path, text, len, 0600) < 0) {
 		*err = errf("cannot record the definition: %s", strerror(errno));
-		e = RF_IO;
+		e = errno == ENOSPC ? RF_NOSPC : RF_IO;
 		goto undo;
 	}
 	snprintf(run.id, sizeof(run.id), "%s", run_id);

@@ -153,6 +153,7 @@ int
 lazy_file_set(struct lazy_file *f, const char *path)
 {
 	f->fd = -1;
+	f->err = 0;
 	f->path = strdup(path);
 	return f->path ? 0 : -1;
 }
@@ -163,6 +164,7 @@ lazy_file_fd(struct lazy_file *f)
 	if (f->fd < 0 && f->path) {
 		f->fd = open(f->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		if (f->fd < 0) {
+			f->err = errno;
 			log_warn("open %s", f->path);
 			/* Say it once, not for every chunk that follows. */
 			free(f->path);
@@ -182,15 +184,18 @@ lazy_file_close(struct lazy_file *f)
 	f->path = NULL;
 }
 
+/* Writes to fd unless *err says an earlier write failed; the first failure
+ * is logged and kept in *err. */
 static void
-write_all(int fd, const char *p, size_t n)
+write_all(int fd, const char *p, size_t n, int *err)
 {
-	while (n > 0 && fd >= 0) {
+	while (n > 0 && fd >= 0 && *err == 0) {
 		ssize_t w = write(fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0) {
-			log_warn("write log");
+			*err = errno;
+			log_warn("write task output or log (later writes to it skipped)");
 			return;
 		}
 		p += w;
@@ -215,17 +220,18 @@ emit_lines(struct pump *p, const struct log_sink *s, int flush)
 			break;
 		if (end == start)
 			break;
-		write_all(lazy_file_fd(s->task_log), p->partial.p + start, end - start);
+		write_all(lazy_file_fd(s->task_log), p->partial.p + start, end - start,
+			  &s->task_log->err);
 		if (buf_printf(&out, "%s | ", s->task_id) == 0)
 			buf_add(&out, p->partial.p + start, end - start);
 		if (out.len && out.p[out.len - 1] != '\n')
 			buf_add(&out, "\n", 1);
 		if (nl == NULL)
-			write_all(lazy_file_fd(s->task_log), "\n", 1);
+			write_all(lazy_file_fd(s->task_log), "\n", 1, &s->task_log->err);
 		start = end;
 	}
 	if (out.len)
-		write_all(s->run_fd, out.p, out.len);
+		write_all(s->run_fd, out.p, out.len, s->run_err);
 	buf_free(&out);
 	memmove(p->partial.p, p->partial.p + start, p->partial.len - start);
 	p->partial.len -= start;
@@ -248,7 +254,7 @@ pump_read(struct pump *p, const struct log_sink *s)
 		p->fd = -1;
 		return 0;
 	}
-	write_all(lazy_file_fd(&p->file), chunk, (size_t)n);
+	write_all(lazy_file_fd(&p->file), chunk, (size_t)n, &p->file.err);
 	if (buf_add(&p->partial, chunk, (size_t)n) < 0) {
 		log_warnx("out of memory buffering a log line");
 		return -1;

@@ -40,6 +40,9 @@ void exec_close(struct exec_proc *p);
 struct lazy_file {
 	int fd;
 	char *path; /* malloc'd; the file is opened O_APPEND */
+	/* errno of the first open or write that failed, or 0. A file that
+	 * missed a write is not written again: it would have a hole. */
+	int err;
 };
 
 int lazy_file_set(struct lazy_file *f, const char *path);
@@ -56,6 +59,7 @@ void lazy_file_close(struct lazy_file *f);
 struct log_sink {
 	struct lazy_file *task_log; /* tasks/<id>/logs */
 	int run_fd;		    /* runs/<id>/logs, O_APPEND */
+	int *run_err;		    /* as lazy_file.err, for run_fd */
 	const char *task_id;
 };
 

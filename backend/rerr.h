@@ -17,6 +17,8 @@ enum rerr {
 	RF_NOMEM,
 	RF_IO,
 	RF_PERM,
+	RF_LOCKED, /* the store is locked by another process past the busy timeout */
+	RF_NOSPC,  /* the data directory's disk is full */
 	RF_COUNT
 };
 

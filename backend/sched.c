@@ -23,6 +23,8 @@
 #include "util.h"
 
 #define VERB_LAUNCH 100
+/* How long an ending daemon keeps trying to record what it holds. */
+#define FINAL_SAVE_MS 15000
 
 static const char *const run_dirs[] = {"logs.d", "outputs", "work"};
 
@@ -35,20 +37,6 @@ set_message(char **dst, const char *msg)
 		return;
 	free(*dst);
 	*dst = m;
-}
-
-void
-sched_run_update(struct sched *s, struct srun *r)
-{
-	if (store_run_update(s->st, &r->rec) != RF_OK)
-		log_warnx("run %s: state not recorded", r->rec.id);
-}
-
-void
-sched_task_update(struct sched *s, struct stask *t)
-{
-	if (store_task_update(s->st, &t->rec) != RF_OK)
-		log_warnx("task %s of %s: state not recorded", t->rec.id, t->run->rec.id);
 }
 
 void
@@ -111,8 +99,8 @@ sched_running_remove(struct sched *s, struct stask *t)
 	s->used -= t->cost;
 }
 
-static void
-run_free(struct srun *r)
+void
+sched_run_free(struct srun *r)
 {
 	for (int i = 0; i < r->ntasks; i++)
 		task_rec_free(&r->t[i].rec);
@@ -163,9 +151,10 @@ maybe_finish_run(struct sched *s, struct srun *r)
 			break;
 		}
 	}
+	r->next = s->ended;
+	s->ended = r;
 	pthread_mutex_unlock(&s->mu);
 	log_info("run %s %s", r->rec.id, state_name(r->rec.state));
-	run_free(r);
 }
 
 void
@@ -337,7 +326,7 @@ fail:
 	log_warnx("run %lld: cannot be loaded for execution", (long long)seq);
 	free(text);
 	free(err);
-	run_free(r);
+	sched_run_free(r);
 	return NULL;
 }
 
@@ -496,7 +485,7 @@ poll_once(struct sched *s, int timeout)
 		log_warn("scheduler wake-up");
 	for (size_t i = 0; i < n; i++) {
 		struct stask *t = tasks[i];
-		struct log_sink sink = {&t->tlog, t->run->log_fd, t->rec.id};
+		struct log_sink sink = {&t->tlog, t->run->log_fd, &t->run->log_err, t->rec.id};
 		if (fds[2 + 3 * i].revents)
 			pump_read(&t->out, &sink);
 		if (fds[3 + 3 * i].revents)
@@ -528,8 +517,11 @@ kill_all(struct sched *s)
 		r->rec.owner = 0;
 		set_message(&r->rec.message, "the runfs daemon ended while the run was executing");
 		sched_run_update(s, r);
+		pthread_mutex_lock(&s->mu);
 		s->runs = r->next;
-		run_free(r);
+		r->next = s->ended;
+		s->ended = r;
+		pthread_mutex_unlock(&s->mu);
 	}
 	s->ready_len = 0;
 }
@@ -543,8 +535,11 @@ sched_main(void *arg)
 	/* Signals belong to the FUSE loop's thread, not to this one. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	/* Never wait long for another process's lock: sched_save.c holds the
+	 * changes and retries, and meanwhile tasks keep being served. */
+	store_patience(0);
 	for (;;) {
-		int quit, timeout;
+		int quit, timeout, save;
 
 		pthread_mutex_lock(&s->mu);
 		quit = s->quit;
@@ -554,12 +549,13 @@ sched_main(void *arg)
 		run_commands(s);
 		start_ready(s);
 		timeout = check_deadlines(s);
-		if (store_flush(s->st) != RF_OK)
-			log_warnx("scheduler: could not commit state changes");
+		save = sched_save(s);
+		if (save >= 0 && (timeout < 0 || save < timeout))
+			timeout = save;
 		poll_once(s, timeout);
 	}
 	kill_all(s);
-	store_flush(s->st);
+	sched_save_final(s, FINAL_SAVE_MS);
 	return NULL;
 }
 
@@ -586,6 +582,9 @@ executing_locked(struct sched *s, int64_t seq)
 {
 	if (s->launching == seq)
 		return 1;
+	for (struct srun *r = s->ended; r; r = r->next)
+		if (r->rec.seq == seq)
+			return 1;
 	for (struct srun *r = s->runs; r; r = r->next)
 		if (r->rec.seq == seq)
 			return 1;
@@ -627,6 +626,9 @@ sched_count(struct sched *s)
 	pthread_mutex_lock(&s->mu);
 	n = s->launching != 0;
 	for (struct srun *r = s->runs; r; r = r->next)
+		n++;
+	/* Not yet recorded as ended: a draining daemon waits for these too. */
+	for (struct srun *r = s->ended; r; r = r->next)
 		n++;
 	for (struct cmd *c = s->cmds; c; c = c->next)
 		n += c->verb == VERB_LAUNCH;

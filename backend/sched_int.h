@@ -13,12 +13,15 @@
 
 struct srun;
 
+struct unsaved;
+
 struct stask {
 	struct srun *run;
 	struct task_rec rec; /* as recorded in the store */
 	int npending;	     /* parents that have not succeeded */
 	int cost;	     /* thousandths of a core */
 	int queued;
+	int unsaved; /* listed in sched->unsaved (sched_save.c) */
 	/* while an attempt runs */
 	int running;
 	struct exec_proc proc;
@@ -41,7 +44,9 @@ struct srun {
 	int failed;
 	int stopping; /* 0, VERB_STOP or VERB_KILL */
 	int64_t kill_at;
+	int unsaved;	      /* listed in sched->unsaved (sched_save.c) */
 	int log_fd;	      /* runs/<id>/logs */
+	int log_err;	      /* as lazy_file.err, for log_fd */
 	char *stdout_by_path; /* per step: its stdout is passed on by {"path"} */
 };
 
@@ -66,6 +71,7 @@ struct sched {
 	struct cmd *cmds, **cmds_tail;
 	int64_t launching;
 	struct srun *runs;
+	struct srun *ended; /* ended, freed once all their changes are recorded */
 	int quit;
 	/* scheduler thread only */
 	struct stask **ready;
@@ -76,6 +82,13 @@ struct sched {
 	int nspare;
 	struct stask **running;
 	size_t nrunning, running_cap;
+	/* sched_save.c: changes written since the last good commit */
+	struct unsaved *unsaved;
+	size_t nunsaved, unsaved_cap;
+	int save_failed;    /* a write or commit failed: retry at retry_at */
+	enum rerr save_err; /* why, for the log */
+	int outage;	    /* logged once per outage */
+	int64_t retry_at;
 };
 
 /* attempt.c */
@@ -94,7 +107,13 @@ void sched_task_succeeded(struct sched *s, struct stask *t);
 void sched_task_failed(struct sched *s, struct stask *t, const char *why);
 int sched_running_add(struct sched *s, struct stask *t);
 void sched_running_remove(struct sched *s, struct stask *t);
+void sched_run_free(struct srun *r);
+
+/* sched_save.c */
 void sched_run_update(struct sched *s, struct srun *r);
 void sched_task_update(struct sched *s, struct stask *t);
+void sched_attempt_put(struct sched *s, struct stask *t, const struct attempt_rec *a);
+int sched_save(struct sched *s);
+void sched_save_final(struct sched *s, int64_t budget_ms);
 
 #endif

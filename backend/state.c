@@ -31,8 +31,19 @@ state_completed(int st)
 }
 
 static const char *const rerr_names[RF_COUNT] = {
-    "ok",      "not found",	"invalid",   "not available yet", "busy", "failed", "exists",
-    "too big", "out of memory", "I/O error", "permission denied",
+    "ok",
+    "not found",
+    "invalid",
+    "not available yet",
+    "busy",
+    "failed",
+    "exists",
+    "too big",
+    "out of memory",
+    "I/O error",
+    "permission denied",
+    "the store is locked by another process (try again)",
+    "no space left in the data directory",
 };
 
 const char *

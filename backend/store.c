@@ -34,6 +34,10 @@
 /* Bounds the WAL and what a crash can lose when nobody flushes. */
 #define MAX_PENDING  4096
 #define COMMIT_TRIES 10
+/* SQLite's own busy wait holds st->mu: keep each short (store_write_lock). */
+#define BUSY_SLICE_MS 100
+
+static __thread int patience_ms = STORE_PATIENCE_MS;
 
 /* The completed states as stored (state.h's numbers are the format). */
 #define COMPLETED_SQL "(2, 3, 4, 5)"
@@ -192,13 +196,36 @@ store_done(sqlite3_stmt *s)
 	sqlite3_clear_bindings(s);
 }
 
+enum rerr
+store_rerr(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_DONE:
+	case SQLITE_OK:
+		return RF_OK;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return RF_LOCKED;
+	case SQLITE_FULL:
+		return RF_NOSPC;
+	case SQLITE_NOMEM:
+		return RF_NOMEM;
+	default:
+		return RF_IO;
+	}
+}
+
 /* Steps a statement that returns no rows, then resets it; the SQLite code. */
 int
 store_step_done(struct store *st, int which, const char *what)
 {
 	int rc = sqlite3_step(st->s[which]);
 
-	if (rc != SQLITE_DONE && rc != SQLITE_CONSTRAINT_UNIQUE)
+	/* Locked and full are for the caller to report: they are retried
+	 * (store_write_lock, sched_save.c), and a line per try would flood
+	 * the log. */
+	if (rc != SQLITE_DONE && rc != SQLITE_CONSTRAINT_UNIQUE && store_rerr(rc) != RF_LOCKED &&
+	    store_rerr(rc) != RF_NOSPC)
 		store_db_fail(st, what);
 	store_done(st->s[which]);
 	return rc;
@@ -246,8 +273,6 @@ store_commit(struct store *st)
 			break;
 		usleep(20000);
 	}
-	if (rc != SQLITE_DONE && sqlite3_get_autocommit(st->db))
-		log_warnx("store: %d writes lost", st->pending);
 	if (rc == SQLITE_DONE || sqlite3_get_autocommit(st->db))
 		st->pending = 0;
 	/* After the commit, never before: a process woken by the nudge must
@@ -259,7 +284,7 @@ store_commit(struct store *st)
 		log_warn("store: nudge");
 	if (sqlite3_get_autocommit(st->db))
 		st->nudge = 0;
-	return rc == SQLITE_DONE ? RF_OK : RF_IO;
+	return store_rerr(rc);
 }
 
 enum rerr
@@ -268,7 +293,32 @@ store_write_begin(struct store *st)
 	if (!sqlite3_get_autocommit(st->db))
 		return RF_OK;
 	st->pending = 0;
-	return store_step_done(st, S_BEGIN, "begin") == SQLITE_DONE ? RF_OK : RF_IO;
+	return store_rerr(store_step_done(st, S_BEGIN, "begin"));
+}
+
+void
+store_patience(int ms)
+{
+	patience_ms = ms;
+}
+
+enum rerr
+store_write_lock(struct store *st, int fresh)
+{
+	int64_t until = mono_ms() + patience_ms;
+	enum rerr e;
+
+	pthread_mutex_lock(&st->mu);
+	for (;;) {
+		if ((!fresh || (e = store_commit(st)) == RF_OK) &&
+		    (e = store_write_begin(st)) == RF_OK)
+			return RF_OK;
+		if (e != RF_LOCKED || mono_ms() >= until)
+			return e;
+		pthread_mutex_unlock(&st->mu);
+		usleep(20000);
+		pthread_mutex_lock(&st->mu);
+	}
 }
 
 static enum rerr
@@ -292,9 +342,11 @@ static enum rerr
 event_add(struct store *st, int64_t run_seq, int task_idx, int state, int64_t t,
 	  struct event_rec *ev)
 {
+	int rc;
+
 	store_bind(st, S_EVENT_INS, "IiiIi", run_seq, task_idx, state, t, st->origin);
-	if (store_step_done(st, S_EVENT_INS, "record event") != SQLITE_DONE)
-		return RF_IO;
+	if ((rc = store_step_done(st, S_EVENT_INS, "record event")) != SQLITE_DONE)
+		return store_rerr(rc);
 	ev->seq = sqlite3_last_insert_rowid(st->db);
 	st->nudge |= NUDGE_EVENTS;
 	ev->run_seq = run_seq;
@@ -470,7 +522,7 @@ store_open(const char *datadir, struct store **out)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
-	if (sqlite3_busy_timeout(st->db, 5000) != SQLITE_OK ||
+	if (sqlite3_busy_timeout(st->db, BUSY_SLICE_MS) != SQLITE_OK ||
 	    pragma(st, "PRAGMA journal_mode = WAL", mode, sizeof(mode)) < 0 ||
 	    exec_sql(st, "PRAGMA synchronous = NORMAL") < 0 || schema_init(st) < 0)
 		goto fail;
@@ -534,6 +586,14 @@ store_flush(struct store *st)
 	return e;
 }
 
+void
+store_discard(struct store *st)
+{
+	pthread_mutex_lock(&st->mu);
+	store_rollback(st);
+	pthread_mutex_unlock(&st->mu);
+}
+
 static enum rerr
 runs_insert(struct store *st, struct run_rec *run, struct task_rec *tasks, int ntasks,
 	    const char *definition, int64_t now, struct event_rec *ev)
@@ -548,11 +608,11 @@ runs_insert(struct store *st, struct run_rec *run, struct task_rec *tasks, int n
 	if ((rc = store_step_done(st, S_RUN_INS, "insert run")) == SQLITE_CONSTRAINT_UNIQUE)
 		return RF_EXIST;
 	if (rc != SQLITE_DONE)
-		return RF_IO;
+		return store_rerr(rc);
 	run->seq = sqlite3_last_insert_rowid(st->db);
 	store_bind(st, S_DEFN_INS, "Is", run->seq, definition);
-	if (store_step_done(st, S_DEFN_INS, "insert definition") != SQLITE_DONE)
-		return RF_IO;
+	if ((rc = store_step_done(st, S_DEFN_INS, "insert definition")) != SQLITE_DONE)
+		return store_rerr(rc);
 	for (int i = 0; i < ntasks; i++) {
 		t = &tasks[i];
 		if (t->idx != i || !store_state_ok(t->state)) {
@@ -569,7 +629,7 @@ runs_insert(struct store *st, struct run_rec *run, struct task_rec *tasks, int n
 			return RF_INVAL;
 		}
 		if (rc != SQLITE_DONE)
-			return RF_IO;
+			return store_rerr(rc);
 	}
 	if ((e = event_add(st, run->seq, -1, run->state, now, ev)) != RF_OK)
 		return e;
@@ -586,10 +646,9 @@ store_run_create(struct store *st, struct run_rec *run, struct task_rec *tasks, 
 
 	if (!store_state_ok(run->state) || ntasks < 0)
 		return RF_INVAL;
-	pthread_mutex_lock(&st->mu);
 	/* Commit what is batched on its own, so that a refused run cannot
 	 * take it down with it. */
-	if ((e = store_commit(st)) != RF_OK || (e = store_write_begin(st)) != RF_OK)
+	if ((e = store_write_lock(st, 1)) != RF_OK)
 		goto out;
 	if ((e = runs_insert(st, run, tasks, ntasks, definition, now, &ev)) != RF_OK) {
 		store_rollback(st);
@@ -617,11 +676,12 @@ change(struct store *st, int q, int upd, int64_t run_seq, int task_idx, int stat
 {
 	sqlite3_stmt *s = st->s[q];
 	struct event_rec ev;
-	enum rerr e = RF_IO;
+	enum rerr e;
 	int rc, old = -1;
 
-	if (store_write_begin(st) != RF_OK)
+	if ((e = store_write_begin(st)) != RF_OK)
 		goto out;
+	e = RF_IO;
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		old = sqlite3_column_int(s, 0);
 	else if (rc == SQLITE_DONE)
@@ -651,11 +711,13 @@ store_run_update(struct store *st, const struct run_rec *r)
 
 	if (!store_state_ok(r->state))
 		return RF_INVAL;
-	pthread_mutex_lock(&st->mu);
+	if ((e = store_write_lock(st, 0)) != RF_OK)
+		goto out;
 	store_bind(st, S_RUN_STATE, "I", r->seq);
 	store_bind(st, S_RUN_UPD, "iiiIIIsI", r->state, r->prepared, r->owner, r->started, r->ended,
 		   now, r->message, r->seq);
 	e = change(st, S_RUN_STATE, S_RUN_UPD, r->seq, -1, r->state, now);
+out:
 	pthread_mutex_unlock(&st->mu);
 	return e;
 }
@@ -668,12 +730,14 @@ store_task_update(struct store *st, const struct task_rec *t)
 
 	if (!store_state_ok(t->state))
 		return RF_INVAL;
-	pthread_mutex_lock(&st->mu);
+	if ((e = store_write_lock(st, 0)) != RF_OK)
+		goto out;
 	store_bind(st, S_TASK_STATE, "Ii", t->run_seq, t->idx);
 	store_bind(st, S_TASK_UPD, "iiiiiIIIsssIi", t->state, t->has_exit, t->exit_code,
 		   t->attempts, t->max_attempts, t->started, t->ended, now, t->message, t->command,
 		   t->inputs, t->run_seq, t->idx);
 	e = change(st, S_TASK_STATE, S_TASK_UPD, t->run_seq, t->idx, t->state, now);
+out:
 	pthread_mutex_unlock(&st->mu);
 	return e;
 }
@@ -683,8 +747,7 @@ store_attempt_put(struct store *st, int64_t run_seq, int idx, const struct attem
 {
 	enum rerr e;
 
-	pthread_mutex_lock(&st->mu);
-	if ((e = store_write_begin(st)) == RF_OK) {
+	if ((e = store_write_lock(st, 0)) == RF_OK) {
 		store_bind(st, S_ATT_PUT, "IiiiiiIIs", run_seq, idx, a->n, a->state, a->has_exit,
 			   a->exit_code, a->started, a->ended, a->message);
 		if (store_step_done(st, S_ATT_PUT, "put attempt") == SQLITE_DONE)

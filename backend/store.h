@@ -95,6 +95,12 @@ void store_set_feed(struct store *st, store_feed_fn fn, void *arg);
 void store_close(struct store *st);
 /* Commits the open write transaction, if any. */
 enum rerr store_flush(struct store *st);
+/* How long this thread's writes wait for another process to release the
+ * store (default STORE_PATIENCE_MS); then they fail with RF_LOCKED. */
+#define STORE_PATIENCE_MS 5000
+void store_patience(int ms);
+/* Drops what is batched and not yet committed (after a failed write). */
+void store_discard(struct store *st);
 
 /* Creating a run: the run row and all its task rows in one commit.
  * run->seq is set. tasks[i].idx must be i.

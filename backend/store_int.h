@@ -96,8 +96,17 @@ void store_bind(struct store *st, int which, const char *types, ...);
 
 /* Steps a statement that returns no rows and resets it; SQLite's code. */
 int store_step_done(struct store *st, int which, const char *what);
+/* The result for a statement's SQLite code: locked and full apart from I/O. */
+enum rerr store_rerr(int rc);
 /* Opens the write transaction unless one is open. */
 enum rerr store_write_begin(struct store *st);
+/*
+ * Takes st->mu (always: the caller unlocks) and opens the write
+ * transaction; with fresh, commits what is batched first. Waits for another
+ * process's lock in slices of BUSY_SLICE_MS with st->mu released between,
+ * so that reads keep being answered, up to this thread's patience.
+ */
+enum rerr store_write_lock(struct store *st, int fresh);
 /* Commits the open transaction, if any, and then nudges the other
  * processes when it recorded events or requests. */
 enum rerr store_commit(struct store *st);

@@ -32,8 +32,7 @@ write_one(struct store *st, int which, int nudge, const char *types, ...)
 	va_list ap;
 	int n = -1;
 
-	pthread_mutex_lock(&st->mu);
-	if (store_commit(st) == RF_OK && store_write_begin(st) == RF_OK) {
+	if (store_write_lock(st, 1) == RF_OK) {
 		va_start(ap, types);
 		store_vbind(st->s[which], types, ap);
 		va_end(ap);
@@ -85,13 +84,14 @@ store_request_take(struct store *st, int limit, struct request_rec *out)
 {
 	int n;
 
-	pthread_mutex_lock(&st->mu);
 	/* Mostly there are none: find that out without the write lock. */
-	if ((n = list_requests(st, limit, out)) <= 0)
-		goto out;
+	pthread_mutex_lock(&st->mu);
+	n = list_requests(st, limit, out);
+	pthread_mutex_unlock(&st->mu);
+	if (n <= 0)
+		return n;
 	/* Read again under the write lock: a mount may have withdrawn one. */
-	if (store_commit(st) != RF_OK || store_write_begin(st) != RF_OK ||
-	    (n = list_requests(st, limit, out)) < 0)
+	if (store_write_lock(st, 1) != RF_OK || (n = list_requests(st, limit, out)) < 0)
 		goto fail;
 	if (n > 0) {
 		store_bind(st, S_REQ_DEL, "I", out[n - 1].seq);
@@ -100,7 +100,6 @@ store_request_take(struct store *st, int limit, struct request_rec *out)
 	}
 	if (store_commit(st) != RF_OK)
 		goto fail;
-out:
 	pthread_mutex_unlock(&st->mu);
 	return n;
 fail:

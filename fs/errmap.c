@@ -7,7 +7,8 @@
 static const int table[RF_COUNT] = {
     [RF_OK] = 0,	 [RF_NOENT] = ENOENT,	[RF_INVAL] = EINVAL, [RF_AGAIN] = EAGAIN,
     [RF_BUSY] = EBUSY,	 [RF_FAILED] = ENODATA, [RF_EXIST] = EEXIST, [RF_TOOBIG] = EFBIG,
-    [RF_NOMEM] = ENOMEM, [RF_IO] = EIO,		[RF_PERM] = EACCES,
+    [RF_NOMEM] = ENOMEM, [RF_IO] = EIO,		[RF_PERM] = EACCES,  [RF_LOCKED] = EAGAIN,
+    [RF_NOSPC] = ENOSPC,
 };
 
 int

@@ -20,7 +20,8 @@ do_submit(struct fh *fh)
 		buf_printf(&reply, "%s\n", id);
 		log_info("submitted %s", id);
 	} else {
-		fh->rejected = e == RF_TOOBIG ? EFBIG : EINVAL;
+		/* A definition refused is EINVAL; the rest say what failed. */
+		fh->rejected = e == RF_INVAL || e == RF_NOENT ? EINVAL : rerr_errno(e);
 		buf_printf(&reply, "error: %s\n", err ? err : rerr_str(e));
 		log_info("submit rejected: %s", err ? err : rerr_str(e));
 	}

@@ -54,7 +54,8 @@ run(char *const *argv, const char *stdin_path)
 	struct pump out = {.fd = -1, .file = out_file("stdout")};
 	struct pump err = {.fd = -1, .file = out_file("stderr")};
 	struct lazy_file tlog = out_file("tasklog"), rlog = out_file("runlog");
-	struct log_sink sink = {&tlog, lazy_file_fd(&rlog), "t1"};
+	int run_err = 0;
+	struct log_sink sink = {&tlog, lazy_file_fd(&rlog), &run_err, "t1"};
 	char why[256];
 	int code = -1000;
 

@@ -57,6 +57,7 @@ RUNFS_N=0
 EXTRA_PIDS=() # mounts made with start_extra, and their mount points
 EXTRA_MNTS=()
 ALLOW_STDERR=() # extended regexps of daemon stderr lines this test expects
+AT_EXIT=()      # commands the EXIT trap runs once the daemons are gone (at_exit)
 FAILED=0
 
 # ---------------------------------------------------------------- reporting
@@ -172,6 +173,20 @@ gone() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# at_exit CMD: the EXIT trap runs CMD (a shell string) after the daemons
+# have ended and before the temporary directory is removed.
+at_exit() { AT_EXIT+=("$1"); }
+
+# proc_kb PID FIELD: a /proc/PID/status figure in kB (VmRSS, VmHWM).
+proc_kb() {
+	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
+}
+
+# fd_count PID: how many descriptors PID has open.
+fd_count() {
+	find "/proc/$1/fd" -mindepth 1 -maxdepth 1 | wc -l
 }
 
 # ------------------------------------------------------------ the daemon
@@ -373,6 +388,9 @@ _on_exit() {
 	_stop_local
 	kill "$WATCHDOG_PID" 2>/dev/null || true
 	_kill_leftovers
+	for f in "${AT_EXIT[@]}"; do
+		eval "$f" || echo "# at exit: $f failed" >&2
+	done
 	if ((rc == 0)); then
 		(check_stderr) || rc=1
 	fi

@@ -96,7 +96,9 @@ exec_start(const struct exec_req *r, struct exec_proc *p, char *err, size_t errs
 	fcntl(p->out_fd, F_SETFL, O_NONBLOCK);
 	fcntl(p->err_fd, F_SETFL, O_NONBLOCK);
 	p->pidfd = pidfd_open(p->pid, 0);
-	if (p->pidfd < 0) {
+	/* Without pidfd_open (Linux before 5.3, valgrind 3.19), exec_reap
+	 * asks waitid and the scheduler polls with a short timeout. */
+	if (p->pidfd < 0 && errno != ENOSYS) {
 		/* Cannot watch it: do not leave it running unseen. */
 		snprintf(err, errsz, "pidfd_open: %s", strerror(errno));
 		kill(-p->pid, SIGKILL);
@@ -117,13 +119,26 @@ fail:
 }
 
 int
+exec_exited(const struct exec_proc *p)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	return waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid != 0;
+}
+
+int
 exec_reap(struct exec_proc *p, int *code)
 {
 	siginfo_t si;
 
 	memset(&si, 0, sizeof(si));
-	if (waitid(P_PIDFD, (id_t)p->pidfd, &si, WEXITED | WNOHANG) < 0)
+	if (p->pidfd < 0) {
+		if (waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG) < 0)
+			return -1;
+	} else if (waitid(P_PIDFD, (id_t)p->pidfd, &si, WEXITED | WNOHANG) < 0) {
 		return -1;
+	}
 	if (si.si_pid == 0)
 		return -1; /* not exited yet */
 	*code = si.si_code == CLD_EXITED ? si.si_status : -si.si_status;

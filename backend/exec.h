@@ -25,6 +25,9 @@ struct exec_proc {
 	int err_fd;
 };
 
+/* 1 when the process has exited (not reaped: exec_reap does that); for a
+ * process without a pidfd, which poll() cannot watch. */
+int exec_exited(const struct exec_proc *p);
 /* 0, or -1 with a one-line reason in err ("command not found: foo"). */
 int exec_start(const struct exec_req *r, struct exec_proc *p, char *err, size_t errsz);
 /* Reaps the (exited) leader: 0 with *code = exit status, or -signal. */

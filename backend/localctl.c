@@ -193,6 +193,26 @@ localrt_spawn(const char *exe, const struct localrt_opts *o, char **err)
 	return RF_FAILED;
 }
 
+/* Without pidfd_open (Linux before 5.3, valgrind 3.19): signal the pid and
+ * look every 50 ms whether it is still there. */
+static enum rerr
+down_by_pid(pid_t pid, int drain, int timeout_ms, char **err)
+{
+	if (kill(pid, drain ? SIGUSR1 : SIGTERM) < 0) {
+		*err = errf("cannot signal the local runtime (pid %d): %s", pid, strerror(errno));
+		return RF_IO;
+	}
+	for (int waited = 0; kill(pid, 0) == 0; waited += 50) {
+		if (timeout_ms >= 0 && waited >= timeout_ms) {
+			*err = errf("the local runtime (pid %d) is still running after %d s", pid,
+				    timeout_ms / 1000);
+			return RF_AGAIN;
+		}
+		usleep(50000);
+	}
+	return RF_OK;
+}
+
 enum rerr
 localrt_down(const char *datadir, int drain, int timeout_ms, int *pid, char **err)
 {
@@ -206,8 +226,9 @@ localrt_down(const char *datadir, int drain, int timeout_ms, int *pid, char **er
 		return *pid < 0 ? RF_IO : RF_OK;
 	}
 	/* A pidfd: the pid cannot be recycled under us while we wait. */
-	if ((p.fd = pidfd_open(*pid, 0)) < 0 ||
-	    pidfd_send_signal(p.fd, drain ? SIGUSR1 : SIGTERM, NULL, 0) < 0) {
+	if ((p.fd = pidfd_open(*pid, 0)) < 0 && errno == ENOSYS)
+		return down_by_pid(*pid, drain, timeout_ms, err);
+	if (p.fd < 0 || pidfd_send_signal(p.fd, drain ? SIGUSR1 : SIGTERM, NULL, 0) < 0) {
 		*err = errf("cannot signal the local runtime (pid %d): %s", *pid, strerror(errno));
 		if (p.fd >= 0)
 			close(p.fd);

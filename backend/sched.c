@@ -25,6 +25,7 @@
 #define VERB_LAUNCH 100
 /* How long an ending daemon keeps trying to record what it holds. */
 #define FINAL_SAVE_MS 15000
+#define NOPIDFD_MS    20
 
 static const char *const run_dirs[] = {"logs.d", "outputs", "work"};
 
@@ -493,7 +494,8 @@ poll_once(struct sched *s, int timeout)
 	}
 	/* Exits last: finishing an attempt may free its whole run. */
 	for (size_t i = 0; i < n; i++)
-		if (fds[1 + 3 * i].revents)
+		if (fds[1 + 3 * i].revents ||
+		    (tasks[i]->proc.pidfd < 0 && exec_exited(&tasks[i]->proc)))
 			attempt_finish(s, tasks[i]);
 	free(fds);
 	free(tasks);
@@ -552,6 +554,10 @@ sched_main(void *arg)
 		save = sched_save(s);
 		if (save >= 0 && (timeout < 0 || save < timeout))
 			timeout = save;
+		/* A process without a pidfd is looked at every NOPIDFD_MS. */
+		for (size_t i = 0; i < s->nrunning; i++)
+			if (s->running[i]->proc.pidfd < 0 && (timeout < 0 || timeout > NOPIDFD_MS))
+				timeout = NOPIDFD_MS;
 		poll_once(s, timeout);
 	}
 	kill_all(s);

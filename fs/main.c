@@ -155,6 +155,16 @@ main(int argc, char *argv[])
 	log_init("runfs", fo.debug);
 	if (o.data_dir == NULL && (o.data_dir = cli_data_dir()) == NULL)
 		fatalx("no data directory: set HOME or XDG_DATA_HOME, or give -o data_dir=DIR");
+	/* fuse_daemonize changes to /, and the backend opens the directory
+	 * after it: a relative one would be taken from / then. */
+	if (o.data_dir[0] != '/') {
+		char *cwd = getcwd(NULL, 0), *abs = NULL;
+		if (cwd == NULL || asprintf(&abs, "%s/%s", cwd, o.data_dir) < 0)
+			fatal("data directory %s", o.data_dir);
+		free(cwd);
+		free(o.data_dir);
+		o.data_dir = abs;
+	}
 	if ((se = fuse_session_new(&args, fs_ops(), sizeof(*fs_ops()), NULL)) == NULL)
 		goto out;
 	if (fuse_set_signal_handlers(se) != 0)

@@ -143,8 +143,25 @@ _unmount() {
 		sleep 0.2
 	done
 	_mounted || return 0
+	_abort_connection "$MNT"
 	echo "# $MNT is busy: lazy unmount" >&2
 	timeout "$TO" fusermount3 -uz "$MNT" || true
+}
+
+# _abort_connection DIR: aborts the FUSE connection of the mount on DIR
+# (fusectl), so that no process stays blocked in a request to a daemon
+# that will not answer (as a lazy unmount alone would leave it).
+_abort_connection() {
+	local dev c=/sys/fs/fuse/connections
+	dev=$(awk -v m="$1" '$5 == m { split($3, d, ":"); print d[2] }' /proc/self/mountinfo | tail -n 1)
+	[[ -n $dev ]] || return 0
+	if [[ ! -e $c/$dev/abort ]] && ((EUID == 0)); then
+		mount -t fusectl none "$c" 2>/dev/null || true
+	fi
+	if [[ -e $c/$dev/abort ]]; then
+		echo "# aborting the FUSE connection of $1" >&2
+		echo 1 >"$c/$dev/abort" || true
+	fi
 }
 
 # pids whose command line holds this test's token or temporary directory.
@@ -312,8 +329,10 @@ _stop_extras() {
 	local k
 	for k in "${!EXTRA_MNTS[@]}"; do
 		if grep -qF " ${EXTRA_MNTS[$k]} " /proc/self/mountinfo; then
-			timeout "$TO" fusermount3 -u "${EXTRA_MNTS[$k]}" 2>/dev/null ||
+			timeout "$TO" fusermount3 -u "${EXTRA_MNTS[$k]}" 2>/dev/null || {
+				_abort_connection "${EXTRA_MNTS[$k]}"
 				timeout "$TO" fusermount3 -uz "${EXTRA_MNTS[$k]}" || true
+			}
 		fi
 		kill "${EXTRA_PIDS[$k]}" 2>/dev/null || true
 		wait "${EXTRA_PIDS[$k]}" 2>/dev/null || true

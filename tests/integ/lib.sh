@@ -192,6 +192,10 @@ gone() {
 	return 1
 }
 
+# soak CASE TRIED LOST: a line scripts/soak puts in its table (how many
+# things the case tried, and how many recorded things it found lost).
+soak() { echo "# soak: $1|$2|$3"; }
+
 # at_exit CMD: the EXIT trap runs CMD (a shell string) after the daemons
 # have ended and before the temporary directory is removed.
 at_exit() { AT_EXIT+=("$1"); }

@@ -59,8 +59,13 @@ assert_eq 1 "$(count_entries "$MNT/runs")" "runs while locked (nothing recorded)
 
 touch "$T/unlock"
 wait "$locker" || fail "the locking process failed"
-wait_state "$id" SUCCEEDED
+WAIT_TIMEOUT=20 wait_state "$id" SUCCEEDED 2>/dev/null || true
 ev=$(rd "$MNT/runs/$id/events")
+lost=0
+[[ $ev =~ $'hold SUCCEEDED\n' ]] || lost=$((lost + 1))
+[[ $ev =~ $'- SUCCEEDED'$ ]] || lost=$((lost + 1))
+soak "locked store: changes held while locked" 2 "$lost"
+assert_eq SUCCEEDED "$STATE" "the run after the lock"
 assert_match $'hold SUCCEEDED\n' "$ev" "events after the lock (the task's end)"
 assert_match $'- SUCCEEDED$' "$ev" "events after the lock (the run's end)"
 assert_eq 0 "$(rd "$MNT/runs/$id/tasks/hold/exit_code")" "exit_code recorded after the lock"
@@ -99,7 +104,7 @@ assert_match '^error: cannot (make a folder for|record) the (run|definition)' "$
 	"the submit's answer"
 assert_contains "$out" "No space left" "the submit's answer"
 gone "$T/gate2" || fail "the spilling task did not end"
-assert_eq "$before" "$(snap)" "the recorded run while the disk is full"
+during=$(snap)
 
 rm -f "$DATA/filler"
 WAIT_TIMEOUT=20 wait_state "$big" FAILED 2>/dev/null || true
@@ -110,7 +115,14 @@ id3=$(submit "$SRCDIR/examples/hello.json")
 wait_state "$id3" SUCCEEDED
 stop_runfs
 start_runfs in_process
-assert_eq "$before" "$(snap)" "the recorded run after a remount"
+after=$(snap)
+lost=0
+[[ $during == "$before" ]] || lost=$((lost + 1))
+[[ $after == "$before" ]] || lost=$((lost + 1))
+[[ $(rd "$MNT/runs/$big/status") == FAILED ]] || lost=$((lost + 1))
+soak "full data directory: recorded runs, read during and after" 3 "$lost"
+assert_eq "$before" "$during" "the recorded run while the disk is full"
+assert_eq "$before" "$after" "the recorded run after a remount"
 assert_eq FAILED "$(rd "$MNT/runs/$big/status")" "the cut-short run after a remount"
 assert_eq 3 "$(count_entries "$MNT/runs")" "runs after a remount"
 stop_runfs
@@ -132,6 +144,7 @@ loud=$(submit "$T/loud.json")
 WAIT_TIMEOUT=$((60 + BIG_MB / 8)) wait_state "$loud" SUCCEEDED
 hwm=$(proc_kb "$RUNFS_PID" VmHWM)
 size=$(timeout "$TO" stat -c %s "$MNT/runs/$loud/tasks/loud/stdout")
+soak "a $BIG_MB MiB stdout (bytes)" $((BIG_MB * 1048576)) $((BIG_MB * 1048576 - size))
 assert_eq $((BIG_MB * 1048576)) "$size" "the large stdout's size"
 n=$(timeout 120 cat "$MNT/runs/$loud/tasks/loud/stdout" | uniq -c)
 assert_eq "$((BIG_MB * 1048576 / 64)) 0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopq" \
@@ -152,6 +165,7 @@ brood=$(submit "$T/brood.json")
 WAIT_TIMEOUT=120 wait_state "$brood" SUCCEEDED
 assert_eq "forked $CHILDREN" "$(rd "$MNT/runs/$brood/results/0")" "the brood's result"
 gone "300.$TOKEN" || fail "children of a finished task are still running: $(pgrep -c -f "300.$TOKEN")"
+soak "$CHILDREN children of an ended task (none left)" "$CHILDREN" 0
 assert_eq "$fds0" "$(fd_count "$RUNFS_PID")" "the daemon's open descriptors after the brood"
 stop_runfs
 note "$CHILDREN children of an ended task: none left"

@@ -92,6 +92,7 @@ assert_eq 0 "$(rd "$MNT/index" | wc -c)" "an empty index"
 # Still serving: a good definition runs.
 id=$(submit "$SRCDIR/examples/hello.json")
 wait_state "$id" SUCCEEDED
+soak "hostile definitions refused (nothing recorded)" "$n" 0
 
 ALLOW_STDERR+=("refused" "too large" "File too large")
 stop_runfs

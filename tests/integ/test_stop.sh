@@ -65,4 +65,5 @@ WAIT_TIMEOUT=20 wait_state "$id" TERMINATED
 gone "$u3" || fail "stop after grace: a process with $u3 is still running"
 assert_eq TERMINATED "$(rd "$R/tasks/long/status")" "long/status after stop past grace"
 assert_eq 137 "$(rd "$R/tasks/long/exit_code")" "long/exit_code after stop past grace (128+SIGKILL)"
+soak "a task ignoring SIGTERM: stop escalates to SIGKILL" 1 0
 assert_not_contains "$(rd "$R/tasks/long/stdout")" "woke" "long/stdout"

@@ -4,6 +4,7 @@
  * from the store (the single source of truth).
  */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,9 +250,9 @@ new_run_dir(struct backend *b, const char *name, char id[RUN_ID_MAX])
 	return RF_IO;
 }
 
-enum rerr
-backend_submit(struct backend *b, const char *text, size_t len, int start, char run_id[RUN_ID_MAX],
-	       char **err)
+static enum rerr
+submit_one(struct backend *b, const char *text, size_t len, int start, char run_id[RUN_ID_MAX],
+	   char **err)
 {
 	struct defn *d = NULL;
 	struct plan p = {0};
@@ -318,5 +319,29 @@ out:
 	plan_free(&p);
 	defn_free(d);
 	free(dflt);
+	return e;
+}
+
+/*
+ * Parsing a definition costs jansson about 25 times its size (a 16 MiB one
+ * of small numbers peaked at 390 MiB), and glibc keeps what is freed. So
+ * definitions over BIG_DEFN are taken one at a time, and their memory is
+ * given back to the system after: hostile submits cannot add up.
+ */
+#define BIG_DEFN (1024 * 1024)
+static pthread_mutex_t big_mu = PTHREAD_MUTEX_INITIALIZER;
+
+enum rerr
+backend_submit(struct backend *b, const char *text, size_t len, int start, char run_id[RUN_ID_MAX],
+	       char **err)
+{
+	enum rerr e;
+
+	if (len <= BIG_DEFN)
+		return submit_one(b, text, len, start, run_id, err);
+	pthread_mutex_lock(&big_mu);
+	e = submit_one(b, text, len, start, run_id, err);
+	malloc_trim(0);
+	pthread_mutex_unlock(&big_mu);
 	return e;
 }

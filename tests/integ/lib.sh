@@ -205,6 +205,11 @@ proc_kb() {
 	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
 }
 
+# sanitized: succeeds when $RUNFS is built with AddressSanitizer, whose
+# allocator keeps what is freed: memory figures mean something only on a
+# build without it (the *_plain tests).
+sanitized() { grep -qa __asan_init "$RUNFS"; }
+
 # fd_count PID: how many descriptors PID has open.
 fd_count() {
 	find "/proc/$1/fd" -mindepth 1 -maxdepth 1 | wc -l

@@ -85,7 +85,17 @@ out=$(timeout 60 bash -c 'head -c 67108864 /dev/zero | tr "\0" " " >"$1"' w "$MN
 assert_contains "$out" "File too large" "a 64 MB definition"
 n=$((n + 1))
 
-note "$n hostile definitions refused"
+hwm=$(proc_kb "$RUNFS_PID" VmHWM)
+rss=$(proc_kb "$RUNFS_PID" VmRSS)
+note "$n hostile definitions refused; the daemon's peak RSS $((hwm / 1024)) MiB, now $((rss / 1024)) MiB"
+# Bounded: big definitions are parsed one at a time (a 16 MiB one costs
+# jansson under 400 MiB) and their memory is given back after.
+if sanitized; then
+	note "sanitized build: memory not checked (integ_test_hostile_plain checks it)"
+else
+	((hwm < 512 * 1024)) || fail "the daemon's peak RSS was $((hwm / 1024)) MiB (bound: 512)"
+	((rss < 128 * 1024)) || fail "the daemon kept $((rss / 1024)) MiB after the hostile definitions (bound: 128)"
+fi
 ((n >= 40)) || fail "only $n cases"
 assert_eq 0 "$(count_entries "$MNT/runs")" "nothing recorded"
 assert_eq 0 "$(rd "$MNT/index" | wc -c)" "an empty index"

@@ -18,6 +18,17 @@ BIG_MB=${FAULT_BIG_MB:-256}
 CHILDREN=${FAULT_CHILDREN:-1000}
 ((EUID == 0)) || fail "this test mounts a tmpfs: run it as root (scripts/test does)"
 
+# refused_submit WHERE ERROR: hello.json written into M/submit must fail
+# with ERROR (strerror's text); then sets $out to the answer a reader of
+# the same open file gets.
+refused_submit() {
+	local err
+	err=$(timeout 20 sh -c 'cat "$1" >"$2"' sh "$SRCDIR/examples/hello.json" "$MNT/submit" 2>&1) &&
+		fail "a submit into $1 succeeded"
+	assert_contains "$err" "$2" "the write's error ($1)"
+	out=$(submit_raw "$SRCDIR/examples/hello.json") || true
+}
+
 # ---------------------------------------------------------------- 1. locked
 
 start_runfs in_process
@@ -49,10 +60,7 @@ for i in 1 2 3 4 5; do
 	sleep 0.1
 done
 # A submit waits for the lock a while, then is refused with EAGAIN.
-err=$(timeout 20 sh -c 'cat "$1" >"$2"' sh "$SRCDIR/examples/hello.json" "$MNT/submit" 2>&1) &&
-	fail "a submit into a locked store succeeded"
-assert_contains "$err" "Resource temporarily unavailable" "the write's error"
-out=$(submit_raw "$SRCDIR/examples/hello.json") || true
+refused_submit "a locked store" "Resource temporarily unavailable"
 assert_contains "$out" "error: cannot record the run: the store is locked by another process" \
 	"the submit's answer"
 assert_eq 1 "$(count_entries "$MNT/runs")" "runs while locked (nothing recorded)"
@@ -96,10 +104,7 @@ wait_task_state "$big" spill RUNNING
 # Fill what is left; dd stops at ENOSPC.
 dd if=/dev/zero of="$DATA/filler" bs=64k status=none 2>/dev/null || true
 touch "$T/gate2"
-err=$(timeout 20 sh -c 'cat "$1" >"$2"' sh "$SRCDIR/examples/hello.json" "$MNT/submit" 2>&1) &&
-	fail "a submit into a full data directory succeeded"
-assert_contains "$err" "No space left on device" "the write's error"
-out=$(submit_raw "$SRCDIR/examples/hello.json") || true
+refused_submit "a full data directory" "No space left on device"
 assert_match '^error: cannot (make a folder for|record) the (run|definition)' "$out" \
 	"the submit's answer"
 assert_contains "$out" "No space left" "the submit's answer"

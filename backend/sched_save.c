@@ -104,16 +104,17 @@ sched_attempt_put(struct sched *s, struct stask *t, const struct attempt_rec *a)
 {
 	struct attempt_rec *c = malloc(sizeof(*c));
 	int listed = 0;
+	struct unsaved u = {.a = c, .run_seq = t->run->rec.seq, .idx = t->rec.idx};
 
 	if (c == NULL || (*c = *a, c->message = strdup(a->message ? a->message : "")) == NULL) {
 		free(c);
-		/* Unlisted, it is at least written. */
-		if ((s->save_err = store_attempt_put(s->st, t->run->rec.seq, t->rec.idx, a)) !=
-		    RF_OK)
-			s->save_failed = 1;
+		/* Unlisted (out of memory), it is at least written. */
+		u.a = (struct attempt_rec *)a;
+		listed = 1;
+		record(s, u, &listed);
 		return;
 	}
-	record(s, (struct unsaved){.a = c, .run_seq = t->run->rec.seq, .idx = t->rec.idx}, &listed);
+	record(s, u, &listed);
 	if (!listed)
 		attempt_free(c);
 }

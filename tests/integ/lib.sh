@@ -229,9 +229,13 @@ start_runfs() {
 	RUNFS_RC=
 	"$RUNFS" -f -o "$opts" "$config" "$MNT" </dev/null >>"$RUNFS_LOG" 2>&1 &
 	RUNFS_PID=$!
-	# Ready when M/submit exists; at most 10 s (200 x 50 ms plus the stats).
+	# Ready when the mount is in mountinfo and M/submit exists; at most
+	# 10 s (200 x 50 ms plus the stats). The mount must be looked for: a
+	# write into M/submit while nothing was mounted (a writer racing a
+	# crash) leaves a plain file there that a stat alone would take for
+	# the daemon's.
 	for ((i = 0; i < 200; i++)); do
-		if timeout 2 stat "$MNT/submit" >/dev/null 2>&1; then
+		if _mounted && timeout 2 stat "$MNT/submit" >/dev/null 2>&1; then
 			return 0
 		fi
 		if ! _alive "$RUNFS_PID"; then
@@ -284,8 +288,11 @@ stop_runfs() {
 	[[ ${RUNFS_RC:-0} == 0 ]] || fail "runfs exited with status $RUNFS_RC"
 }
 
-# crash_runfs: ends the daemon with SIGKILL (as a crash would) and cleans
-# the dead mount up.
+# crash_runfs [keep]: ends the daemon with SIGKILL (as a crash would) and
+# cleans the dead mount up. With "keep" the dead mount stays, answering
+# ENOTCONN, until the caller unmounts it (_unmount): processes still
+# writing into the mount then fail instead of writing into the bare
+# directory underneath.
 crash_runfs() {
 	local pid=$RUNFS_PID
 	[[ -n $pid ]] || return 0
@@ -293,7 +300,7 @@ crash_runfs() {
 	wait "$pid" 2>/dev/null || true
 	RUNFS_PID=
 	RUNFS_RC=137
-	_unmount
+	[[ ${1:-} == keep ]] || _unmount
 }
 
 # ------------------------------------------------- more mounts, local runtime

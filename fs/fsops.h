@@ -4,6 +4,17 @@
 
 #include "node.h"
 
+/*
+ * The largest read the kernel sends us, and the block size files report,
+ * which cat and cp take as their buffer size: a 1 GiB log then costs a
+ * quarter of the round trips of cat's own 128 KiB. No larger: libfuse
+ * splices a reply through a pipe of at most /proc/sys/fs/pipe-max-size
+ * (1 MiB by default), and a 1 MiB read plus its header would not fit: it
+ * falls back to a copy, three times slower. main.c passes it to the
+ * kernel as the max_read mount option, and op_init to libfuse.
+ */
+#define FS_READ_MAX (512 * 1024)
+
 /* The operations; they serve fs_backend, set before the loop starts. */
 const struct fuse_lowlevel_ops *fs_ops(void);
 struct fh *fh_new(void);

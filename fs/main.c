@@ -112,6 +112,7 @@ main(int argc, char *argv[])
 	struct fuse_loop_config *loop = NULL;
 	struct backend *b = NULL;
 	char *err = NULL;
+	char mopts[80];
 	int rc = 1, mounted = 0;
 
 	/* Subcommands: clients of a mount, or of the user's config file. */
@@ -139,8 +140,10 @@ main(int argc, char *argv[])
 	}
 	if (o.allow_other && fuse_opt_add_arg(&args, "-odefault_permissions") < 0)
 		goto out;
-	/* "fuse.runfs" in mountinfo: how runfs watch finds a run by its id. */
-	if (fuse_opt_add_arg(&args, "-ofsname=runfs,subtype=runfs") < 0)
+	/* "fuse.runfs" in mountinfo: how runfs watch finds a run by its id.
+	 * max_read: see FS_READ_MAX. */
+	snprintf(mopts, sizeof(mopts), "-ofsname=runfs,subtype=runfs,max_read=%d", FS_READ_MAX);
+	if (fuse_opt_add_arg(&args, mopts) < 0)
 		goto out;
 	if (o.jobs < 0 || o.jobs > 4096 || o.grace < 0 || o.grace > 86400) {
 		fprintf(stderr, "runfs: jobs takes 0 to 4096, grace 0 to 86400 seconds\n");

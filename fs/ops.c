@@ -71,7 +71,7 @@ node_stat(const struct node *n, struct stat *st)
 	st->st_ino = node_ino(n);
 	st->st_uid = owner_uid;
 	st->st_gid = owner_gid;
-	st->st_blksize = 4096;
+	st->st_blksize = FS_READ_MAX;
 	if (is_dir(o)) {
 		st->st_mode = S_IFDIR | o->mode;
 		st->st_nlink = 2;
@@ -375,9 +375,9 @@ reopen(struct fh *fh, const struct kind_ops *o)
  * A file of the data directory (a log, an output): the bytes go from the
  * file to the kernel by splice(2) where it can, never through our memory,
  * which reads a 1 GiB log through the mount about a tenth faster than a
- * copy (scripts/bench). Reads stay at the 128 KiB cat asks for: at 1 MiB
- * the reply outgrows the pipe libfuse splices through and falls back to
- * a copy three times slower. libfuse falls back by itself.
+ * copy (scripts/bench). Reads are at most FS_READ_MAX, so that a reply
+ * fits the pipe libfuse splices through; libfuse copies by itself when
+ * it cannot splice.
  */
 static void
 reply_from_fd(fuse_req_t req, int fd, size_t size, off_t off)
@@ -605,7 +605,8 @@ op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		fh_free(fh);
 }
 
-/* Splice file contents into replies (reply_from_fd). Not under valgrind
+/* Reads of at most FS_READ_MAX (fsops.h), as the mount option says.
+ * Splice file contents into replies (reply_from_fd). Not under valgrind
  * (RUNFS_VALGRIND, tests/tools/valgrind-runfs): there the splice into
  * /dev/fuse fails with EINVAL, and a reply that fails leaves its reader
  * blocked for good; libfuse copies instead. */
@@ -613,6 +614,7 @@ static void
 op_init(void *userdata, struct fuse_conn_info *conn)
 {
 	(void)userdata;
+	conn->max_read = FS_READ_MAX;
 	if (getenv("RUNFS_VALGRIND") != NULL)
 		return;
 	if (conn->capable & FUSE_CAP_SPLICE_WRITE)

@@ -247,10 +247,11 @@ prepare_attempt(struct sched *s, struct stask *t, const struct defn_task *task, 
 		    write_file(path, stdin_text, strlen(stdin_text), 0600) < 0)
 			goto fail;
 	}
-	if (path_task_log(path, s->datadir, run, id) < 0 || lazy_file_set(&t->tlog, path) < 0)
+	if (path_task_log(path, s->datadir, run, id) < 0)
 		goto fail;
+	task_log_set(&t->tlog, path, &t->out);
 	/* A retried task's combined log says where each new attempt begins. */
-	if (n > 1 && dprintf(lazy_file_fd(&t->tlog), "runfs: attempt %d\n", n) < 0)
+	if (n > 1 && dprintf(task_log_fd(&t->tlog), "runfs: attempt %d\n", n) < 0)
 		goto fail;
 	if (path_attempt_file(path, s->datadir, run, id, n, "stdout") < 0 ||
 	    lazy_file_set(&t->out.file, path) < 0)
@@ -312,7 +313,7 @@ end_attempt(struct sched *s, struct stask *t, int block, char *why, size_t whysz
 		lazy_file_fd(&t->out.file);
 	pump_finish(&t->out, &sink);
 	pump_finish(&t->err, &sink);
-	lazy_file_close(&t->tlog);
+	task_log_close(&t->tlog);
 	if (path_attempt_file(work, s->datadir, t->run->rec.id, t->rec.id, t->rec.attempts,
 			      "work") == 0)
 		workdir_done(s, work);
@@ -355,7 +356,7 @@ note_failure(struct stask *t, const char *why)
 {
 	char line[768];
 	int n = snprintf(line, sizeof(line), "runfs: %s\n", why);
-	int fds[] = {lazy_file_fd(&t->err.file), lazy_file_fd(&t->tlog)};
+	int fds[] = {lazy_file_fd(&t->err.file), task_log_fd(&t->tlog)};
 
 	if (n < 0 || (size_t)n >= sizeof(line))
 		n = (int)sizeof(line) - 1;
@@ -378,7 +379,7 @@ attempt_start(struct sched *s, struct stask *t)
 	int n = t->rec.attempts + 1, failed = 0;
 	struct exec_req req;
 
-	t->tlog = (struct lazy_file){.fd = -1};
+	t->tlog = (struct task_log){.file = {.fd = -1}};
 	t->out = (struct pump){.fd = -1, .file = {.fd = -1}};
 	t->err = (struct pump){.fd = -1, .file = {.fd = -1}};
 	av.values = calloc((size_t)task->nparams + 1, sizeof(char *));
@@ -458,7 +459,7 @@ fail_started:
 	t->rec.ended = now_ms();
 	lazy_file_close(&t->out.file);
 	lazy_file_close(&t->err.file);
-	lazy_file_close(&t->tlog);
+	task_log_close(&t->tlog);
 	sched_attempt_put(s, t,
 			  &(struct attempt_rec){.n = n,
 						.state = ST_FAILED,

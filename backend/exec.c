@@ -222,6 +222,7 @@ write_all(int fd, const char *p, size_t n, int *err)
 static void
 emit_lines(struct pump *p, const struct log_sink *s, int flush)
 {
+	struct task_log *tl = s->task_log;
 	struct buf out = {0};
 	size_t start = 0, end;
 
@@ -235,14 +236,20 @@ emit_lines(struct pump *p, const struct log_sink *s, int flush)
 			break;
 		if (end == start)
 			break;
-		write_all(lazy_file_fd(s->task_log), p->partial.p + start, end - start,
-			  &s->task_log->err);
+		/* Stdout's bytes are in the log already while it shares their
+		 * file, and so are those it copied when it stopped. */
+		if (!(tl->shared && p == tl->out)) {
+			size_t skip = end - start < p->logged ? end - start : p->logged;
+			p->logged -= skip;
+			write_all(task_log_fd(tl), p->partial.p + start + skip, end - start - skip,
+				  &tl->file.err);
+			if (nl == NULL)
+				write_all(task_log_fd(tl), "\n", 1, &tl->file.err);
+		}
 		if (buf_printf(&out, "%s | ", s->task_id) == 0)
 			buf_add(&out, p->partial.p + start, end - start);
 		if (out.len && out.p[out.len - 1] != '\n')
 			buf_add(&out, "\n", 1);
-		if (nl == NULL)
-			write_all(lazy_file_fd(s->task_log), "\n", 1, &s->task_log->err);
 		start = end;
 	}
 	if (out.len)
@@ -269,6 +276,8 @@ pump_read(struct pump *p, const struct log_sink *s)
 		p->fd = -1;
 		return 0;
 	}
+	if (p->file.fd < 0 && lazy_file_fd(&p->file) >= 0 && p == s->task_log->out)
+		task_log_share(s->task_log);
 	write_all(lazy_file_fd(&p->file), chunk, (size_t)n, &p->file.err);
 	if (buf_add(&p->partial, chunk, (size_t)n) < 0) {
 		log_warnx("out of memory buffering a log line");

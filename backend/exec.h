@@ -53,6 +53,38 @@ int lazy_file_set(struct lazy_file *f, const char *path);
 int lazy_file_fd(struct lazy_file *f);
 void lazy_file_close(struct lazy_file *f);
 
+struct pump {
+	int fd;		       /* pipe read end */
+	struct lazy_file file; /* stdout or stderr */
+	struct buf partial;
+	/* How many bytes at the start of partial the task log already has
+	 * (it took them from stdout's file when it stopped sharing it). */
+	size_t logged;
+};
+
+/*
+ * A task run's combined log (tasks/<id>/logs, tasklog.c). While the attempt
+ * has printed on stdout only, the log is stdout's own file under a second
+ * name (a hard link): most tasks print on stdout alone, and on this
+ * workload each file created costs about as much as running the task.
+ * Anything else (a stderr line, a note, the next attempt's first line)
+ * first gives the log a file of its own, a copy that begins with every
+ * byte the shared one held, so that a reader keeps its place.
+ */
+struct task_log {
+	struct lazy_file file;
+	struct pump *out; /* the attempt's stdout */
+	int shared;	  /* the file is out->file's */
+};
+
+void task_log_set(struct task_log *l, const char *path, struct pump *out);
+/* Called when out's file has just been made: shares it if the log has no
+ * file yet. */
+void task_log_share(struct task_log *l);
+/* A descriptor for anything but stdout's bytes: the log's own file. */
+int task_log_fd(struct task_log *l);
+void task_log_close(struct task_log *l);
+
 /*
  * A pump copies one pipe into its own file (stdout or stderr) verbatim and,
  * line by line, into the task's combined log and the run's log (there with a
@@ -60,16 +92,10 @@ void lazy_file_close(struct lazy_file *f);
  * tasks from tearing each other's lines.
  */
 struct log_sink {
-	struct lazy_file *task_log; /* tasks/<id>/logs */
-	int run_fd;		    /* runs/<id>/logs, O_APPEND */
-	int *run_err;		    /* as lazy_file.err, for run_fd */
+	struct task_log *task_log; /* tasks/<id>/logs */
+	int run_fd;		   /* runs/<id>/logs, O_APPEND */
+	int *run_err;		   /* as lazy_file.err, for run_fd */
 	const char *task_id;
-};
-
-struct pump {
-	int fd;		       /* pipe read end */
-	struct lazy_file file; /* stdout or stderr */
-	struct buf partial;
 };
 
 /* Reads what the pipe holds: 1 when it read data, 0 at end of file,

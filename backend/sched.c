@@ -280,7 +280,7 @@ load_run(struct sched *s, int64_t seq)
 		int cap = s->capacity;
 
 		t->run = r;
-		t->tlog.fd = -1;
+		t->tlog.file.fd = -1;
 		t->cost = task->cpu_milli < 1 ? 1 : (task->cpu_milli > cap ? cap : task->cpu_milli);
 		if (t->rec.state == ST_SUCCEEDED) {
 			r->nsucceeded++;

@@ -26,7 +26,7 @@ struct stask {
 	int running;
 	struct exec_proc proc;
 	struct pump out, err;
-	struct lazy_file tlog; /* tasks/<id>/logs */
+	struct task_log tlog; /* tasks/<id>/logs */
 	int64_t attempt_started;
 	int64_t deadline; /* monotonic ms, 0 = no timeout */
 	int timed_out;

@@ -88,6 +88,7 @@ struct fh {
 	int writing;			  /* opened for writing */
 	char *name;			  /* a configuration being saved */
 	int read_once;			  /* a later read at offset 0 renders afresh */
+	int shared;			  /* fd is a file of two names (kind_ops.follows) */
 	int64_t seen;			  /* the run's last event when last rendered */
 	int64_t cursor;			  /* events: the last event delivered */
 	struct fh *prev_open, *next_open; /* every open file (ops.c) */
@@ -118,6 +119,10 @@ struct kind_ops {
 	/* Directories where files can be made and removed (configs/). */
 	int (*create)(const struct node *dir, const char *name, struct fh *fh);
 	int (*unlink)(const struct node *dir, const char *name);
+	/* Files of the data directory: the file may be replaced by a longer
+	 * one that begins with the same bytes (a task's log that shared
+	 * stdout's file, a hard link, until it needed one of its own). */
+	int (*follows)(const struct node *n);
 	/* When the mode depends on the node, not only on its kind. */
 	mode_t (*mode_of)(const struct node *n);
 	/* A directory's mtime, when it is not its run's last change. */

@@ -301,6 +301,42 @@ done:
 	free(d.buf);
 }
 
+/* Notes whether fh's file has a second name it may lose (follow). */
+static void
+note_shared(struct fh *fh, const struct kind_ops *o)
+{
+	struct stat st;
+
+	fh->shared =
+	    o->follows && o->follows(&fh->node) && fstat(fh->fd, &st) == 0 && st.st_nlink > 1;
+}
+
+/*
+ * A file that shared its name with another (a task's log, stdout's file
+ * until the first stderr line) and has lost it: the name now holds a copy
+ * that goes on from where the shared bytes end, and the reader goes on in
+ * it at the same offset. dup2 swaps the file under the descriptor at once,
+ * for reads on other threads too. Looked at on every read (an fstat), so
+ * that no read takes bytes from the old file once the new one is there.
+ */
+static void
+follow(struct fh *fh, const struct kind_ops *o)
+{
+	char path[PATH_MAX_];
+	struct stat st;
+	int64_t mtime;
+	int fd;
+
+	if (!fh->shared || fstat(fh->fd, &st) < 0 || st.st_nlink > 1)
+		return;
+	if (o->path(&fh->node, path, &mtime) == 0 && (fd = open_nolinks(path, O_RDONLY)) >= 0) {
+		if (dup2(fd, fh->fd) < 0)
+			log_warn("following a replaced file");
+		close(fd);
+	}
+	fh->shared = 0;
+}
+
 static void
 op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
@@ -342,6 +378,8 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, err);
 		return;
 	}
+	if (fh->fd >= 0)
+		note_shared(fh, o);
 	fi->fh = (uintptr_t)fh;
 	fi->direct_io = 1;
 	fi->keep_cache = 0;
@@ -363,10 +401,12 @@ reopen(struct fh *fh, const struct kind_ops *o)
 	if (o->path(&fh->node, path, &mtime) != 0 || (fd = open_nolinks(path, O_RDONLY)) < 0)
 		return -1;
 	pthread_mutex_lock(&fh->mu);
-	if (fh->fd < 0)
+	if (fh->fd < 0) {
 		fh->fd = fd;
-	else
+		note_shared(fh, o);
+	} else {
 		close(fd);
+	}
 	pthread_mutex_unlock(&fh->mu);
 	return 0;
 }
@@ -416,6 +456,7 @@ op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file
 		 * (poll() compares against them). */
 		if (off == 0)
 			fh->seen = run_changes(&fh->node);
+		follow(fh, o);
 		reply_from_fd(req, fh->fd, size, off);
 		return;
 	}

@@ -183,7 +183,14 @@ task_log_path(const struct node *n, char *path, int64_t *mtime)
 	return rc < 0 ? ENAMETOOLONG : 0;
 }
 
-const struct kind_ops task_log_ops = {.mode = 0444, .path = task_log_path};
+static int
+task_log_follows(const struct node *n)
+{
+	return n->sub == TL_LOGS;
+}
+
+const struct kind_ops task_log_ops = {
+    .mode = 0444, .path = task_log_path, .follows = task_log_follows};
 
 /* inputs/<arg>: the argument values, known once the parents succeeded. */
 static json_t *

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # poll() on status and events wakes on a change (sysfs style: after the
 # wake-up, seek to 0 and read again), and tail -f follows logs as tasks
-# print.
+# print, also when a task's log stops sharing stdout's file.
 . "$(dirname "$0")/lib.sh"
 
 gate=$T/gate
@@ -57,3 +57,30 @@ assert_eq RUNNING "$(rd "$R2/status")" "the ticker still runs"
 (($(grep -c '^tick | tick ' "$T/tail.run") >= 3)) || fail "tail -f logs saw: $(_q "$(cat "$T/tail.run")")"
 touch "$gate.tick"
 wait_state "$id2" SUCCEEDED
+
+# tail -f on a task's log goes on across its first stderr line (until
+# then the log is stdout's file; then it gets one of its own): every line
+# once and in order, and stdout without the stderr line.
+jq -n --arg g "$gate.mix" --arg tok "$TOKEN" '{
+  name: "mixed",
+  tasks: {mix: {command: ["sh", "-c", "i=0; while [ ! -e \"$0\" ]; do i=$((i+1)); echo out $i; sleep 0.05; done; echo err >&2; for j in 1 2 3 4 5; do echo after $j; sleep 0.05; done; while [ ! -e \"$0.end\" ]; do sleep 0.05; done", "{g}", $tok]}},
+  steps: [{id: "mix", task: "mix", args: {g: $g}}]
+}' >"$T/mixed.json"
+id3=$(submit "$T/mixed.json")
+R3=$MNT/runs/$id3
+wait_task_state "$id3" mix RUNNING
+timeout 60 tail -f "$R3/tasks/mix/logs" >"$T/tail.mix" 2>&1 &
+tpid=$!
+sleep 0.5
+touch "$gate.mix"
+seen_after() { grep -q '^after 5$' "$T/tail.mix"; }
+wait_until 200 seen_after || fail "tail -f tasks/mix/logs saw: $(_q "$(cat "$T/tail.mix")")"
+kill "$tpid" 2>/dev/null || true
+wait "$tpid" 2>/dev/null || true
+touch "$gate.mix.end"
+wait_state "$id3" SUCCEEDED
+assert_eq "$(rd "$R3/tasks/mix/logs")" "$(cat "$T/tail.mix")" "tail -f across the first stderr line"
+assert_match '^out 1$' "$(head -n 1 "$T/tail.mix")" "the log's first line"
+assert_eq 1 "$(grep -c '^err$' "$T/tail.mix")" "the stderr line, once"
+assert_not_contains "$(rd "$R3/tasks/mix/stdout")" "err" "stdout"
+assert_eq "after 5" "$(rd "$R3/tasks/mix/stdout" | tail -n 1)" "stdout's last line"

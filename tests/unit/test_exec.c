@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -45,20 +46,42 @@ slurp(const char *name)
 	return data;
 }
 
+/* The next run() keeps the task log of the last one and writes this line
+ * to it first, as a retry's attempt does; its stdout goes to "stdout2". */
+static const char *retry_line;
+
+static ino_t
+ino_of(const char *name)
+{
+	char p[512];
+	struct stat st;
+
+	path(p, name);
+	return stat(p, &st) == 0 ? st.st_ino : 0;
+}
+
 /* Runs argv to its end, pumping both pipes; returns the exit code. */
 static int
 run(char *const *argv, const char *stdin_path)
 {
 	struct exec_req req = {.argv = argv, .envp = environ, .cwd = dir, .stdin_path = stdin_path};
 	struct exec_proc p;
-	struct pump out = {.fd = -1, .file = out_file("stdout")};
+	struct pump out = {.fd = -1, .file = out_file(retry_line ? "stdout2" : "stdout")};
 	struct pump err = {.fd = -1, .file = out_file("stderr")};
-	struct lazy_file tlog = out_file("tasklog"), rlog = out_file("runlog");
+	struct lazy_file rlog = out_file("runlog");
+	struct task_log tlog = {.file = {.fd = -1}};
 	int run_err = 0;
 	struct log_sink sink = {&tlog, lazy_file_fd(&rlog), &run_err, "t1"};
-	char why[256];
+	char why[256], tp[512];
 	int code = -1000;
 
+	path(tp, "tasklog");
+	if (retry_line == NULL)
+		unlink(tp);
+	task_log_set(&tlog, tp, &out);
+	if (retry_line)
+		CHECK(write(task_log_fd(&tlog), retry_line, strlen(retry_line)) > 0);
+	retry_line = NULL;
 	if (exec_start(&req, &p, why, sizeof(why)) < 0) {
 		fprintf(stderr, "exec_start: %s\n", why);
 		return -1000;
@@ -82,7 +105,7 @@ run(char *const *argv, const char *stdin_path)
 	pump_finish(&out, &sink);
 	pump_finish(&err, &sink);
 	exec_close(&p);
-	lazy_file_close(&tlog);
+	task_log_close(&tlog);
 	lazy_file_close(&rlog);
 	return code;
 }
@@ -112,6 +135,40 @@ main(void)
 	free(s);
 	s = slurp("tasklog");
 	CHECK(strstr(s, "partial\n") != NULL);
+	free(s);
+	CHECK(ino_of("tasklog") != ino_of("stdout"));
+
+	/* On stdout only, the task log is stdout's file: no second file is
+	 * made, and it holds the bytes as printed. */
+	char *const b1[] = {"sh", "-c", "echo one; printf two", NULL};
+	CHECK(run(b1, NULL) == 0);
+	CHECK(ino_of("tasklog") == ino_of("stdout"));
+	CHECK_STR((s = slurp("tasklog")), "one\ntwo");
+	free(s);
+	/* A retry's first line gives it a file of its own; the first
+	 * attempt's stdout is left as it was. */
+	retry_line = "runfs: attempt 2\n";
+	char *const b2[] = {"echo", "three", NULL};
+	CHECK(run(b2, NULL) == 0);
+	CHECK(ino_of("tasklog") != ino_of("stdout") && ino_of("tasklog") != ino_of("stdout2"));
+	CHECK_STR((s = slurp("tasklog")), "one\ntwo\nrunfs: attempt 2\nthree\n");
+	free(s);
+	CHECK_STR((s = slurp("stdout")), "one\ntwo");
+	free(s);
+	CHECK_STR((s = slurp("stdout2")), "three\n");
+	free(s);
+
+	/* A stderr line in the middle of a stdout line: the log stops sharing
+	 * stdout's file there, cuts the line, and does not repeat its start. */
+	char *const b3[] = {
+	    "sh", "-c", "echo a; printf par; sleep 0.2; echo err >&2; sleep 0.2; echo tial", NULL};
+	CHECK(run(b3, NULL) == 0);
+	CHECK_STR((s = slurp("stdout")), "a\npartial\n");
+	free(s);
+	CHECK_STR((s = slurp("tasklog")), "a\npar\nerr\ntial\n");
+	free(s);
+	s = slurp("runlog");
+	CHECK(strstr(s, "t1 | partial\n") != NULL);
 	free(s);
 
 	/* Exit status and signals. */

@@ -1,0 +1,141 @@
+/*
+ * A task run's combined log, and when it is stdout's file under a second
+ * name (see struct task_log in exec.h).
+ *
+ * The link is made when stdout's file is; it is given up for a file of the
+ * log's own, by copy and rename, the first time something other than
+ * stdout's bytes is to be written: a stderr line, a note of a failure, or
+ * the "runfs: attempt N" line of a retry (the log then still shares the
+ * previous attempt's stdout, which must not change). The copy ends with a
+ * newline, as a line cut short in the log does, so that what follows starts
+ * a line; the stdout bytes of that cut line are then not written twice.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "exec.h"
+#include "layout.h"
+#include "log.h"
+
+void
+task_log_set(struct task_log *l, const char *path, struct pump *out)
+{
+	if (lazy_file_set(&l->file, path) < 0)
+		l->file.err = ENOMEM;
+	l->out = out;
+	l->shared = 0;
+}
+
+void
+task_log_share(struct task_log *l)
+{
+	if (l->file.fd >= 0 || l->file.path == NULL || l->file.err || l->out->file.path == NULL)
+		return;
+	if (link(l->out->file.path, l->file.path) == 0)
+		l->shared = 1;
+	/* Else (a file system without links, say) the log gets its own file
+	 * with the first line, as any log does. */
+}
+
+/* Copies all of src into dst (at its offset); 0 or -1 (errno set). */
+static int
+copy_all(int src, int dst)
+{
+	char buf[65536];
+	ssize_t n;
+
+	for (;;) {
+		n = copy_file_range(src, NULL, dst, NULL, (size_t)1 << 30, 0);
+		if (n == 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			break;
+	}
+	if (errno != EXDEV && errno != ENOSYS && errno != EOPNOTSUPP && errno != EINVAL)
+		return -1;
+	while ((n = read(src, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || write(dst, buf, (size_t)n) != n)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Gives the log a file of its own: a copy of the shared one, ending with a
+ * newline, renamed over the log's name. Returns the new file's descriptor,
+ * or -1 (errno set).
+ */
+static int
+unshare(struct task_log *l, int shared_fd)
+{
+	char tmp[PATH_MAX_], last = '\n';
+	struct stat st;
+	int src = -1, fd = -1;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", l->file.path) >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	/* shared_fd is write-only: the bytes are read through the name. */
+	if (fstat(shared_fd, &st) < 0 || (src = open(l->file.path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+		goto fail;
+	if (copy_all(src, fd) < 0 || (st.st_size > 0 && pread(src, &last, 1, st.st_size - 1) != 1))
+		goto fail;
+	if (last != '\n' && write(fd, "\n", 1) != 1)
+		goto fail;
+	if (rename(tmp, l->file.path) < 0)
+		goto fail;
+	/* The cut line's bytes so far are in the copy: the rest follows. */
+	if (l->shared && last != '\n')
+		l->out->logged = l->out->partial.len;
+	close(src);
+	return fd;
+fail:
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp);
+	}
+	close(src);
+	return -1;
+}
+
+int
+task_log_fd(struct task_log *l)
+{
+	struct stat st;
+	int fd;
+
+	if (l->file.fd >= 0 || l->file.err)
+		return l->file.fd;
+	if (lazy_file_fd(&l->file) < 0)
+		return -1;
+	/* Still a stdout file's (this attempt's, or the last one's when this
+	 * is a retry's first line). */
+	if (fstat(l->file.fd, &st) == 0 && st.st_nlink > 1) {
+		if ((fd = unshare(l, l->file.fd)) < 0) {
+			l->file.err = errno;
+			log_warn("task log %s: cannot give it a file of its own", l->file.path);
+		}
+		close(l->file.fd);
+		l->file.fd = fd;
+	}
+	l->shared = 0;
+	return l->file.fd;
+}
+
+void
+task_log_close(struct task_log *l)
+{
+	lazy_file_close(&l->file);
+	l->shared = 0;
+	l->out = NULL;
+}

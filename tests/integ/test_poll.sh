@@ -41,15 +41,23 @@ rc=0
 out=$(timeout 10 "$POLLWAIT" "$R/status" 100) || rc=$?
 assert_eq SUCCEEDED "$(head -n 1 <<<"$out")" "status after the run ended"
 
+# script_run TASK GATE SCRIPT: submits a run of one task TASK running sh
+# SCRIPT with the gate file's path as $0 (and this test's token after it,
+# for the clean-up); prints the run id once the task runs.
+script_run() {
+	local id
+	jq -n --arg t "$1" --arg g "$2" --arg sh "$3" --arg tok "$TOKEN" '{
+	  name: $t, tasks: {($t): {command: ["sh", "-c", $sh, "{g}", $tok]}},
+	  steps: [{id: $t, task: $t, args: {g: $g}}]
+	}' >"$T/$1.json"
+	id=$(submit "$T/$1.json")
+	wait_task_state "$id" "$1" RUNNING
+	echo "$id"
+}
+
 # tail -f shows lines while the task prints them.
-jq -n --arg g "$gate.tick" --arg tok "$TOKEN" '{
-  name: "ticker",
-  tasks: {tick: {command: ["sh", "-c", "i=0; while [ ! -e \"$0\" ]; do i=$((i+1)); echo tick $i; sleep 0.1; done", "{g}", $tok]}},
-  steps: [{id: "tick", task: "tick", args: {g: $g}}]
-}' >"$T/ticker.json"
-id2=$(submit "$T/ticker.json")
+id2=$(script_run tick "$gate.tick" 'i=0; while [ ! -e "$0" ]; do i=$((i+1)); echo tick $i; sleep 0.1; done')
 R2=$MNT/runs/$id2
-wait_task_state "$id2" tick RUNNING
 timeout 2 tail -f "$R2/tasks/tick/logs" >"$T/tail.task" 2>&1 || true
 timeout 2 tail -f "$R2/logs" >"$T/tail.run" 2>&1 || true
 assert_eq RUNNING "$(rd "$R2/status")" "the ticker still runs"
@@ -61,14 +69,10 @@ wait_state "$id2" SUCCEEDED
 # tail -f on a task's log goes on across its first stderr line (until
 # then the log is stdout's file; then it gets one of its own): every line
 # once and in order, and stdout without the stderr line.
-jq -n --arg g "$gate.mix" --arg tok "$TOKEN" '{
-  name: "mixed",
-  tasks: {mix: {command: ["sh", "-c", "i=0; while [ ! -e \"$0\" ]; do i=$((i+1)); echo out $i; sleep 0.05; done; echo err >&2; for j in 1 2 3 4 5; do echo after $j; sleep 0.05; done; while [ ! -e \"$0.end\" ]; do sleep 0.05; done", "{g}", $tok]}},
-  steps: [{id: "mix", task: "mix", args: {g: $g}}]
-}' >"$T/mixed.json"
-id3=$(submit "$T/mixed.json")
+id3=$(script_run mix "$gate.mix" 'i=0; while [ ! -e "$0" ]; do i=$((i+1)); echo out $i; sleep 0.05; done
+echo err >&2; for j in 1 2 3 4 5; do echo after $j; sleep 0.05; done
+while [ ! -e "$0.end" ]; do sleep 0.05; done')
 R3=$MNT/runs/$id3
-wait_task_state "$id3" mix RUNNING
 timeout 60 tail -f "$R3/tasks/mix/logs" >"$T/tail.mix" 2>&1 &
 tpid=$!
 sleep 0.5

@@ -231,6 +231,7 @@ prepare_attempt(struct sched *s, struct stask *t, const struct defn_task *task, 
 {
 	const char *run = t->run->rec.id, *id = t->rec.id;
 	char path[PATH_MAX_];
+	int fd;
 
 	/* Only what every task needs is made now: its own working directory,
 	 * and $RUNFS_OUTPUTS when it declares outputs there. Its output files
@@ -250,9 +251,10 @@ prepare_attempt(struct sched *s, struct stask *t, const struct defn_task *task, 
 	if (path_task_log(path, s->datadir, run, id) < 0)
 		goto fail;
 	task_log_set(&t->tlog, path, &t->out);
-	/* A retried task's combined log says where each new attempt begins. */
-	if (n > 1 && dprintf(task_log_fd(&t->tlog), "runfs: attempt %d\n", n) < 0)
-		goto fail;
+	/* A retried task's combined log says where each new attempt begins
+	 * (as all of the log, at its best: a failure is logged). */
+	if (n > 1 && (fd = task_log_fd(&t->tlog)) >= 0 && dprintf(fd, "runfs: attempt %d\n", n) < 0)
+		log_warn("task log %s", path);
 	if (path_attempt_file(path, s->datadir, run, id, n, "stdout") < 0 ||
 	    lazy_file_set(&t->out.file, path) < 0)
 		goto fail;

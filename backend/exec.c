@@ -243,7 +243,8 @@ emit_lines(struct pump *p, const struct log_sink *s, int flush)
 			p->logged -= skip;
 			write_all(task_log_fd(tl), p->partial.p + start + skip, end - start - skip,
 				  &tl->file.err);
-			if (nl == NULL)
+			/* A piece the copy held whole was cut there already. */
+			if (nl == NULL && skip < end - start)
 				write_all(task_log_fd(tl), "\n", 1, &tl->file.err);
 		}
 		if (buf_printf(&out, "%s | ", s->task_id) == 0)
@@ -284,6 +285,9 @@ pump_read(struct pump *p, const struct log_sink *s)
 		return -1;
 	}
 	emit_lines(p, s, 0);
+	p->bytes += n;
+	if (p == s->task_log->out)
+		task_log_check(s->task_log);
 	return 1;
 }
 

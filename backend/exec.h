@@ -60,6 +60,7 @@ struct pump {
 	/* How many bytes at the start of partial the task log already has
 	 * (it took them from stdout's file when it stopped sharing it). */
 	size_t logged;
+	int64_t bytes; /* read from the pipe so far */
 };
 
 /*
@@ -83,6 +84,10 @@ void task_log_set(struct task_log *l, const char *path, struct pump *out);
 void task_log_share(struct task_log *l);
 /* A descriptor for anything but stdout's bytes: the log's own file. */
 int task_log_fd(struct task_log *l);
+/* After each read of stdout: a shared log that has grown past
+ * TASK_LOG_SHARE_MAX gets its own file. */
+#define TASK_LOG_SHARE_MAX (64 << 20)
+void task_log_check(struct task_log *l);
 void task_log_close(struct task_log *l);
 
 /*

@@ -34,12 +34,27 @@ task_log_set(struct task_log *l, const char *path, struct pump *out)
 void
 task_log_share(struct task_log *l)
 {
+	struct stat a, b;
+
 	if (l->file.fd >= 0 || l->file.path == NULL || l->file.err || l->out->file.path == NULL)
 		return;
 	if (link(l->out->file.path, l->file.path) == 0)
 		l->shared = 1;
+	/* Already linked: this attempt ran before a crash and runs again. */
+	else if (errno == EEXIST && stat(l->out->file.path, &a) == 0 &&
+		 stat(l->file.path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+		l->shared = 1;
 	/* Else (a file system without links, say) the log gets its own file
 	 * with the first line, as any log does. */
+}
+
+void
+task_log_check(struct task_log *l)
+{
+	/* Past this, one stderr line would have the scheduler copy all of
+	 * stdout at once: better a bounded copy now and lines as they come. */
+	if (l->shared && l->out->bytes > TASK_LOG_SHARE_MAX)
+		task_log_fd(l);
 }
 
 /* Copies all of src into dst (at its offset); 0 or -1 (errno set). */
@@ -94,8 +109,9 @@ unshare(struct task_log *l, int shared_fd)
 		goto fail;
 	if (rename(tmp, l->file.path) < 0)
 		goto fail;
-	/* The cut line's bytes so far are in the copy: the rest follows. */
-	if (l->shared && last != '\n')
+	/* The bytes of stdout not yet written out as lines (a cut line's
+	 * start) are in the copy: they are not written again. */
+	if (l->shared)
 		l->out->logged = l->out->partial.len;
 	close(src);
 	return fd;
@@ -112,16 +128,18 @@ int
 task_log_fd(struct task_log *l)
 {
 	struct stat st;
-	int fd;
+	int fd, rc;
 
 	if (l->file.fd >= 0 || l->file.err)
 		return l->file.fd;
 	if (lazy_file_fd(&l->file) < 0)
 		return -1;
 	/* Still a stdout file's (this attempt's, or the last one's when this
-	 * is a retry's first line). */
-	if (fstat(l->file.fd, &st) == 0 && st.st_nlink > 1) {
-		if ((fd = unshare(l, l->file.fd)) < 0) {
+	 * is a retry's first line): never written through this name. When
+	 * that cannot be told, it is not written at all. */
+	rc = fstat(l->file.fd, &st);
+	if (rc < 0 || l->shared || st.st_nlink > 1) {
+		if ((fd = rc < 0 ? -1 : unshare(l, l->file.fd)) < 0) {
 			l->file.err = errno;
 			log_warn("task log %s: cannot give it a file of its own", l->file.path);
 		}

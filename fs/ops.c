@@ -301,40 +301,57 @@ done:
 	free(d.buf);
 }
 
-/* Notes whether fh's file has a second name it may lose (follow). */
+/* A file whose name may come to hold another (kind_ops.follows): follow
+ * looks at it on every read. */
 static void
 note_shared(struct fh *fh, const struct kind_ops *o)
 {
-	struct stat st;
-
-	fh->shared =
-	    o->follows && o->follows(&fh->node) && fstat(fh->fd, &st) == 0 && st.st_nlink > 1;
+	fh->shared = o->follows && o->follows(&fh->node);
 }
 
 /*
- * A file that shared its name with another (a task's log, stdout's file
- * until the first stderr line) and has lost it: the name now holds a copy
- * that goes on from where the shared bytes end, and the reader goes on in
- * it at the same offset. dup2 swaps the file under the descriptor at once,
- * for reads on other threads too. Looked at on every read (an fstat), so
- * that no read takes bytes from the old file once the new one is there.
+ * A task's log shares stdout's file (a second name, a hard link) until it
+ * gets a copy of its own, renamed over that name, which begins with every
+ * byte the shared file held. A reader of the shared file goes on in the
+ * copy at the same offset: dup3 swaps the file under the descriptor, for
+ * reads on other threads too. While the file is still shared, a read is
+ * cut at the size seen here: bytes written after a rename that comes
+ * between this look and the read are stdout's alone, not the log's.
+ * Returns the size to read. A file opened just after the rename is
+ * caught by the same look: its name no longer names it.
  */
-static void
-follow(struct fh *fh, const struct kind_ops *o)
+static size_t
+follow(struct fh *fh, const struct kind_ops *o, size_t size, off_t off)
 {
 	char path[PATH_MAX_];
-	struct stat st;
+	struct stat st, at;
 	int64_t mtime;
 	int fd;
 
-	if (!fh->shared || fstat(fh->fd, &st) < 0 || st.st_nlink > 1)
-		return;
-	if (o->path(&fh->node, path, &mtime) == 0 && (fd = open_nolinks(path, O_RDONLY)) >= 0) {
-		if (dup2(fd, fh->fd) < 0)
-			log_warn("following a replaced file");
+	pthread_mutex_lock(&fh->mu);
+	if (!fh->shared || fstat(fh->fd, &st) < 0)
+		goto out;
+	if (st.st_nlink > 1) {
+		size = off >= st.st_size		   ? 0
+		       : (size_t)(st.st_size - off) < size ? (size_t)(st.st_size - off)
+							   : size;
+		goto out;
+	}
+	/* One name left: the log's, or stdout's once the log has its copy. */
+	if (o->path(&fh->node, path, &mtime) != 0 || stat_nolinks(path, &at) < 0)
+		goto out; /* looked at again on the next read */
+	if (at.st_ino == st.st_ino && at.st_dev == st.st_dev) {
+		fh->shared = 0;
+	} else if ((fd = open_nolinks(path, O_RDONLY)) >= 0) {
+		if (dup3(fd, fh->fd, O_CLOEXEC) >= 0)
+			fh->shared = 0;
+		else
+			log_warn("following a task's log into its own file");
 		close(fd);
 	}
-	fh->shared = 0;
+out:
+	pthread_mutex_unlock(&fh->mu);
+	return size;
 }
 
 static void
@@ -456,8 +473,7 @@ op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file
 		 * (poll() compares against them). */
 		if (off == 0)
 			fh->seen = run_changes(&fh->node);
-		follow(fh, o);
-		reply_from_fd(req, fh->fd, size, off);
+		reply_from_fd(req, fh->fd, follow(fh, o, size, off), off);
 		return;
 	}
 	/* Reply from a copy: once the reader has its bytes it may close, and

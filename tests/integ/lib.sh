@@ -47,7 +47,12 @@ mkdir -p "$MNT"
 # find exactly those processes, and tests can check they are gone.
 TOKEN=$(printf '%07d%05d' "$$" "$RANDOM")
 
-TO=10 # seconds any single operation through the mount may take
+# Under valgrind (tests/tools/valgrind-runfs) the daemon runs tens of
+# times slower: every bound on an operation is SLOW times longer.
+VALGRIND=0
+[[ $(basename "$RUNFS") == valgrind-runfs ]] && VALGRIND=1
+SLOW=$((VALGRIND ? 6 : 1))
+TO=$((10 * SLOW)) # seconds any single operation through the mount may take
 RUNFS_PID=
 RUNFS_RC=
 RUNFS_LOG=
@@ -205,10 +210,11 @@ proc_kb() {
 	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
 }
 
-# sanitized: succeeds when $RUNFS is built with AddressSanitizer, whose
-# allocator keeps what is freed: memory figures mean something only on a
-# build without it (the *_plain tests).
-sanitized() { grep -qa __asan_init "$RUNFS"; }
+# sanitized: succeeds when the daemon's memory is not its own: built with
+# AddressSanitizer, whose allocator keeps what is freed, or run under
+# valgrind. Memory figures mean something only on a build without either
+# (the *_plain tests).
+sanitized() { ((VALGRIND)) || grep -qa __asan_init "$RUNFS"; }
 
 # fd_count PID: how many descriptors PID has open.
 fd_count() {
@@ -512,12 +518,12 @@ write_error() {
 # file with read -t, and prints it ("<run-id>" or "error: <reason>").
 submit_raw() {
 	local file=$1 target=${2:-submit}
-	timeout 20 bash -c '
+	timeout $((20 * SLOW)) bash -c '
 		exec {fd}<>"$1" || exit 2
 		cat -- "$2" >&"$fd" 2>/dev/null
-		IFS= read -r -t 10 line <&"$fd" || { echo "no answer read (status $?)" >&2; exit 3; }
+		IFS= read -r -t "$3" line <&"$fd" || { echo "no answer read (status $?)" >&2; exit 3; }
 		printf "%s\n" "$line"
-		exec {fd}>&-' submit "$MNT/$target" "$file"
+		exec {fd}>&-' submit "$MNT/$target" "$file" $((10 * SLOW))
 }
 
 # submit FILE [submit|prepare]: prints the new run's id; fails otherwise.

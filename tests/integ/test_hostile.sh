@@ -91,7 +91,7 @@ note "$n hostile definitions refused; the daemon's peak RSS $((hwm / 1024)) MiB,
 # Bounded: big definitions are parsed one at a time (a 16 MiB one costs
 # jansson under 400 MiB) and their memory is given back after.
 if sanitized; then
-	note "sanitized build: memory not checked (integ_test_hostile_plain checks it)"
+	note "sanitizer or valgrind: memory not checked (integ_test_hostile_plain checks it)"
 else
 	((hwm < 512 * 1024)) || fail "the daemon's peak RSS was $((hwm / 1024)) MiB (bound: 512)"
 	((rss < 128 * 1024)) || fail "the daemon kept $((rss / 1024)) MiB after the hostile definitions (bound: 128)"

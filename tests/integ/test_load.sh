@@ -143,7 +143,7 @@ assert_eq "${fds[0]}" "${fds[-1]}" "the daemon's open descriptors, first round t
 # Under AddressSanitizer the figure is its allocator's (it keeps what is
 # freed); integ_test_load_plain runs this test on a build without it.
 if sanitized; then
-	note "sanitized build: RSS not checked (integ_test_load_plain checks it)"
+	note "sanitizer or valgrind: RSS not checked (integ_test_load_plain checks it)"
 elif ((rss[-1] > rss[0] + rss[0] / 10 + 4096)); then
 	fail "the daemon's RSS grew from $((rss[0] / 1024)) MiB to $((rss[-1] / 1024)) MiB over $ROUNDS rounds"
 fi

@@ -49,6 +49,9 @@ slurp(const char *name)
 /* The next run() keeps the task log of the last one and writes this line
  * to it first, as a retry's attempt does; its stdout goes to "stdout2". */
 static const char *retry_line;
+/* The next run() finds its stdout begun ("one\n") and the task log a link
+ * to it, as after a crash the same attempt runs again. */
+static int rerun;
 
 static ino_t
 ino_of(const char *name)
@@ -58,6 +61,39 @@ ino_of(const char *name)
 
 	path(p, name);
 	return stat(p, &st) == 0 ? st.st_ino : 0;
+}
+
+/* How many more newlines file b has than a, when they are the same
+ * otherwise; -1 when they differ in anything else. */
+static long
+newlines_added(const char *a, const char *b)
+{
+	char pa[512], pb[512], ba[65536], bb[65536];
+	FILE *fa, *fb;
+	size_t na = 0, nb = 0, ia = 0, ib = 0;
+	long extra = 0;
+
+	path(pa, a);
+	path(pb, b);
+	if ((fa = fopen(pa, "r")) == NULL || (fb = fopen(pb, "r")) == NULL)
+		return -1;
+	for (;;) {
+		if (ia == na && (na = fread(ba, 1, sizeof(ba), fa), ia = 0, na == 0))
+			break;
+		if (ib == nb && (nb = fread(bb, 1, sizeof(bb), fb), ib = 0, nb == 0))
+			break;
+		if (ba[ia] == bb[ib])
+			ia++, ib++;
+		else if (bb[ib] == '\n')
+			ib++, extra++;
+		else
+			break;
+	}
+	if (ia != na || ib != nb || fread(bb, 1, 1, fb) != 0)
+		extra = -1;
+	fclose(fa);
+	fclose(fb);
+	return extra;
 }
 
 /* Runs argv to its end, pumping both pipes; returns the exit code. */
@@ -78,6 +114,12 @@ run(char *const *argv, const char *stdin_path)
 	path(tp, "tasklog");
 	if (retry_line == NULL)
 		unlink(tp);
+	if (rerun) {
+		char op[512];
+		path(op, "stdout");
+		CHECK(write_file(op, "one\n", 4, 0600) == 0 && link(op, tp) == 0);
+		rerun = 0;
+	}
 	task_log_set(&tlog, tp, &out);
 	if (retry_line)
 		CHECK(write(task_log_fd(&tlog), retry_line, strlen(retry_line)) > 0);
@@ -170,6 +212,29 @@ main(void)
 	s = slurp("runlog");
 	CHECK(strstr(s, "t1 | partial\n") != NULL);
 	free(s);
+	/* A cut line that never ends: the copy's newline is the only one. */
+	char *const b4[] = {"sh", "-c", "printf abc; sleep 0.2; echo E >&2", NULL};
+	CHECK(run(b4, NULL) == 0);
+	CHECK_STR((s = slurp("tasklog")), "abc\nE\n");
+	free(s);
+	/* After a crash, the same attempt again: the link is taken up, and
+	 * no line is written twice when the log gets its own file. */
+	rerun = 1;
+	char *const b5[] = {"sh", "-c", "echo two; sleep 0.2; echo E >&2", NULL};
+	CHECK(run(b5, NULL) == 0);
+	CHECK_STR((s = slurp("tasklog")), "one\ntwo\nE\n");
+	free(s);
+	CHECK_STR((s = slurp("stdout")), "one\ntwo\n");
+	free(s);
+	/* A stdout past TASK_LOG_SHARE_MAX: the log gets its own file then,
+	 * a bounded copy, and goes on line by line. */
+	char *const b6[] = {"sh", "-c", "yes 0123456789abcdef | head -c 69206016; echo end", NULL};
+	CHECK(run(b6, NULL) == 0);
+	CHECK(ino_of("tasklog") != ino_of("stdout"));
+	/* The same bytes, but for the newline that cuts the line it was in
+	 * the middle of, if it was. */
+	long extra = newlines_added("stdout", "tasklog");
+	CHECK(extra == 0 || extra == 1);
 
 	/* Exit status and signals. */
 	char *const a2[] = {"sh", "-c", "exit 3", NULL};

@@ -354,6 +354,58 @@ json_bytes_get(json_t *v, size_t *n)
 	return NULL;
 }
 
+/*
+ * open_nolinks without openat2: one component at a time from the start,
+ * each opened with O_NOFOLLOW, so that a symbolic link anywhere in the
+ * path (a task's outputs folder replaced by one, say) is refused as
+ * RESOLVE_NO_SYMLINKS refuses it, with ELOOP.
+ */
+int
+open_walk(const char *path, int flags)
+{
+	char *copy = strdup(path), *p, *slash;
+	int dir, next, fd = -1, saved;
+
+	if (copy == NULL)
+		return -1;
+	if ((dir = open(path[0] == '/' ? "/" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		goto out;
+	for (p = copy; (slash = strchr(p, '/')) != NULL; p = slash + 1) {
+		*slash = '\0';
+		if (*p == '\0')
+			continue;
+		next = openat(dir, p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0) {
+			struct stat st;
+			saved = errno;
+			if (saved == ENOTDIR && fstatat(dir, p, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISLNK(st.st_mode))
+				saved = ELOOP;
+			close(dir);
+			errno = saved;
+			goto out;
+		}
+		close(dir);
+		dir = next;
+	}
+	fd = openat(dir, *p ? p : ".", flags | O_CLOEXEC | O_NOFOLLOW);
+	saved = errno;
+	/* O_PATH opens a link itself rather than refusing it. */
+	if (fd >= 0 && (flags & O_PATH)) {
+		struct stat st;
+		if (fstat(fd, &st) < 0 || S_ISLNK(st.st_mode)) {
+			close(fd);
+			fd = -1;
+			saved = ELOOP;
+		}
+	}
+	close(dir);
+	errno = saved;
+out:
+	free(copy);
+	return fd;
+}
+
 int
 open_nolinks(const char *path, int flags)
 {
@@ -361,10 +413,10 @@ open_nolinks(const char *path, int flags)
 			       .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
 	long fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
 
-	/* Before Linux 5.6, or where a seccomp filter refuses openat2 (some
-	 * container runtimes answer EPERM): at least the last component. */
+	/* Before Linux 5.6, under valgrind 3.19, or where a seccomp filter
+	 * refuses openat2 (some container runtimes answer EPERM). */
 	if (fd < 0 && (errno == ENOSYS || errno == EPERM))
-		return open(path, flags | O_CLOEXEC | O_NOFOLLOW);
+		return open_walk(path, flags);
 	return (int)fd;
 }
 

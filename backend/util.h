@@ -56,6 +56,8 @@ int read_file(const char *path, size_t max, char **data, size_t *n);
  * the mount read a file elsewhere. Callers pass paths whose base has been
  * through realpath(). */
 int open_nolinks(const char *path, int flags);
+/* Its fallback where openat2 is missing; exposed for its tests. */
+int open_walk(const char *path, int flags);
 /* stat() the same way; 0 or -1 with errno. */
 int stat_nolinks(const char *path, struct stat *st);
 /* rm -rf; 0 or -1 with errno. */

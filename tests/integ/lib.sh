@@ -552,7 +552,7 @@ _poll_status() {
 }
 
 # wait_state RUN STATE...: polls M/runs/RUN/status until it shows one of
-# the STATEs (at most WAIT_TIMEOUT s, default 60); fails early when the run
+# the STATEs (at most WAIT_TIMEOUT s, default 60 x SLOW); fails early when the run
 # completed in another state. Sets STATE.
 # (Until M/runs/RUN/wait exists, polling is the way to wait.)
 STATE=
@@ -560,7 +560,7 @@ wait_state() {
 	local run=$1 s deadline
 	shift
 	_now_ms
-	deadline=$((REPLY + ${WAIT_TIMEOUT:-60} * 1000))
+	deadline=$((REPLY + ${WAIT_TIMEOUT:-$((60 * SLOW))} * 1000))
 	while :; do
 		_poll_status "$MNT/runs/$run/status"
 		for s in "$@"; do
@@ -572,7 +572,7 @@ wait_state() {
 			;;
 		esac
 		_now_ms
-		((REPLY < deadline)) || fail "run $run is still $STATE after ${WAIT_TIMEOUT:-60} s; waited for $*"
+		((REPLY < deadline)) || fail "run $run is still $STATE after ${WAIT_TIMEOUT:-$((60 * SLOW))} s; waited for $*"
 		sleep 0.05
 	done
 }
@@ -582,14 +582,14 @@ wait_task_state() {
 	local run=$1 task=$2 s deadline
 	shift 2
 	_now_ms
-	deadline=$((REPLY + ${WAIT_TIMEOUT:-60} * 1000))
+	deadline=$((REPLY + ${WAIT_TIMEOUT:-$((60 * SLOW))} * 1000))
 	while :; do
 		_poll_status "$MNT/runs/$run/tasks/$task/status"
 		for s in "$@"; do
 			[[ $STATE == "$s" ]] && return 0
 		done
 		_now_ms
-		((REPLY < deadline)) || fail "task $run/$task is still $STATE after ${WAIT_TIMEOUT:-60} s; waited for $*"
+		((REPLY < deadline)) || fail "task $run/$task is still $STATE after ${WAIT_TIMEOUT:-$((60 * SLOW))} s; waited for $*"
 		sleep 0.05
 	done
 }

@@ -1,6 +1,11 @@
-/* Helpers: base64 and bytes in JSON. */
+/* Helpers: base64, bytes in JSON, opening without following links. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -18,6 +23,55 @@ roundtrip(const char *data, size_t n, const char *want)
 	CHECK(dec && m == n && memcmp(dec, data, n) == 0);
 	free(enc);
 	free(dec);
+}
+
+/* The walk that stands in for openat2 refuses a link anywhere, as
+ * RESOLVE_NO_SYMLINKS does, and opens what has none. */
+static void
+walk(void)
+{
+	const char *tmp = getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp";
+	char d[512], p[600], q[600];
+	int fd;
+
+	mkdir_p(tmp, 0700);
+	snprintf(d, sizeof(d), "%s/walk.XXXXXX", tmp);
+	if (mkdtemp(d) == NULL) {
+		CHECK(0);
+		return;
+	}
+	snprintf(p, sizeof(p), "%s/real", d);
+	CHECK(mkdir(p, 0700) == 0);
+	snprintf(p, sizeof(p), "%s/real/f", d);
+	CHECK(write_file(p, "x", 1, 0600) == 0);
+	snprintf(p, sizeof(p), "%s/real", d);
+	snprintf(q, sizeof(q), "%s/dirlink", d);
+	CHECK(symlink(p, q) == 0);
+	snprintf(p, sizeof(p), "%s/real/f", d);
+	snprintf(q, sizeof(q), "%s/real/flink", d);
+	CHECK(symlink(p, q) == 0);
+	/* The same through the links, for open() itself. */
+	snprintf(p, sizeof(p), "%s/dirlink/flink", d);
+	CHECK((fd = open(p, O_RDONLY)) >= 0);
+	close(fd);
+
+	snprintf(p, sizeof(p), "%s/real/f", d);
+	CHECK((fd = open_walk(p, O_RDONLY)) >= 0);
+	close(fd);
+	snprintf(p, sizeof(p), "%s//real/./f", d);
+	CHECK((fd = open_walk(p, O_PATH)) >= 0);
+	close(fd);
+	snprintf(p, sizeof(p), "%s/real/", d);
+	CHECK((fd = open_walk(p, O_RDONLY | O_DIRECTORY)) >= 0);
+	close(fd);
+	snprintf(p, sizeof(p), "%s/dirlink/f", d);
+	CHECK(open_walk(p, O_RDONLY) < 0 && errno == ELOOP);
+	snprintf(p, sizeof(p), "%s/real/flink", d);
+	CHECK(open_walk(p, O_RDONLY) < 0 && errno == ELOOP);
+	CHECK(open_walk(p, O_PATH) < 0 && errno == ELOOP);
+	snprintf(p, sizeof(p), "%s/real/none", d);
+	CHECK(open_walk(p, O_RDONLY) < 0 && errno == ENOENT);
+	remove_tree(d);
 }
 
 int
@@ -56,5 +110,6 @@ main(void)
 	v = json_integer(3);
 	CHECK(json_bytes_get(v, &n) == NULL);
 	json_decref(v);
+	walk();
 	return check_done();
 }

@@ -17,6 +17,9 @@
  * task cannot make the daemon hold an unbounded line in memory. */
 #define LINE_MAX_ 65536
 
+/* Set once pidfd_open has answered ENOSYS: it will not do otherwise. */
+static int no_pidfd;
+
 /*
  * The child side of vfork(): it shares our memory until it calls exec, so it
  * only makes system calls and reports a failure through *failed.
@@ -96,6 +99,8 @@ exec_start(const struct exec_req *r, struct exec_proc *p, char *err, size_t errs
 	fcntl(p->out_fd, F_SETFL, O_NONBLOCK);
 	fcntl(p->err_fd, F_SETFL, O_NONBLOCK);
 	p->pidfd = pidfd_open(p->pid, 0);
+	if (p->pidfd < 0 && errno == ENOSYS)
+		no_pidfd = 1;
 	/* Without pidfd_open (Linux before 5.3, valgrind 3.19), exec_reap
 	 * asks waitid and the scheduler polls with a short timeout. */
 	if (p->pidfd < 0 && errno != ENOSYS) {
@@ -116,6 +121,12 @@ fail:
 			close(errp[i]);
 	}
 	return -1;
+}
+
+int
+exec_no_pidfd(void)
+{
+	return no_pidfd;
 }
 
 int

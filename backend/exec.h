@@ -28,6 +28,9 @@ struct exec_proc {
 /* 1 when the process has exited (not reaped: exec_reap does that); for a
  * process without a pidfd, which poll() cannot watch. */
 int exec_exited(const struct exec_proc *p);
+/* 1 once pidfd_open was found missing (Linux before 5.3, valgrind 3.19):
+ * processes started since have no pidfd. */
+int exec_no_pidfd(void);
 /* 0, or -1 with a one-line reason in err ("command not found: foo"). */
 int exec_start(const struct exec_req *r, struct exec_proc *p, char *err, size_t errsz);
 /* Reaps the (exited) leader: 0 with *code = exit status, or -signal. */

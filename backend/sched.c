@@ -554,10 +554,9 @@ sched_main(void *arg)
 		save = sched_save(s);
 		if (save >= 0 && (timeout < 0 || save < timeout))
 			timeout = save;
-		/* A process without a pidfd is looked at every NOPIDFD_MS. */
-		for (size_t i = 0; i < s->nrunning; i++)
-			if (s->running[i]->proc.pidfd < 0 && (timeout < 0 || timeout > NOPIDFD_MS))
-				timeout = NOPIDFD_MS;
+		/* Processes without a pidfd are looked at every NOPIDFD_MS. */
+		if (s->nrunning && exec_no_pidfd() && (timeout < 0 || timeout > NOPIDFD_MS))
+			timeout = NOPIDFD_MS;
 		poll_once(s, timeout);
 	}
 	kill_all(s);

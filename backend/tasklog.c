@@ -88,7 +88,7 @@ copy_all(int src, int dst)
  * or -1 (errno set).
  */
 static int
-unshare(struct task_log *l, int shared_fd)
+unshare(struct task_log *l)
 {
 	char tmp[PATH_MAX_], last = '\n';
 	struct stat st;
@@ -98,9 +98,12 @@ unshare(struct task_log *l, int shared_fd)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	/* shared_fd is write-only: the bytes are read through the name. */
-	if (fstat(shared_fd, &st) < 0 || (src = open(l->file.path, O_RDONLY | O_CLOEXEC)) < 0)
+	/* The log's descriptor is write-only: the bytes are read through
+	 * the name, which is still the shared file's. */
+	if ((src = open(l->file.path, O_RDONLY | O_CLOEXEC)) < 0)
 		return -1;
+	if (fstat(src, &st) < 0)
+		goto fail;
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
 		goto fail;
 	if (copy_all(src, fd) < 0 || (st.st_size > 0 && pread(src, &last, 1, st.st_size - 1) != 1))
@@ -139,7 +142,7 @@ task_log_fd(struct task_log *l)
 	 * that cannot be told, it is not written at all. */
 	rc = fstat(l->file.fd, &st);
 	if (rc < 0 || l->shared || st.st_nlink > 1) {
-		if ((fd = rc < 0 ? -1 : unshare(l, l->file.fd)) < 0) {
+		if ((fd = rc < 0 ? -1 : unshare(l)) < 0) {
 			l->file.err = errno;
 			log_warn("task log %s: cannot give it a file of its own", l->file.path);
 		}

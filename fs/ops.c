@@ -332,9 +332,10 @@ follow(struct fh *fh, const struct kind_ops *o, size_t size, off_t off)
 	if (!fh->shared || fstat(fh->fd, &st) < 0)
 		goto out;
 	if (st.st_nlink > 1) {
-		size = off >= st.st_size		   ? 0
-		       : (size_t)(st.st_size - off) < size ? (size_t)(st.st_size - off)
-							   : size;
+		if (off >= st.st_size)
+			size = 0;
+		else if ((off_t)size > st.st_size - off)
+			size = (size_t)(st.st_size - off);
 		goto out;
 	}
 	/* One name left: the log's, or stdout's once the log has its copy. */

@@ -47,6 +47,14 @@ static int nparked;
  * either finds it counted or is there for that look to see. */
 static atomic_int task_watchers;
 
+/* A parked read comes or goes: counted unless it wants run states only. */
+static void
+watching(int run_state_only, int delta)
+{
+	if (!run_state_only)
+		atomic_fetch_add(&task_watchers, delta);
+}
+
 static pthread_mutex_t qmu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t qcond = PTHREAD_COND_INITIALIZER;
 static struct change *queue, **queue_tail = &queue;
@@ -111,8 +119,7 @@ changed(int64_t run, int run_state)
 		    p->serve(p->req, p->fh, p->size)) {
 			*pp = p->next;
 			nparked--;
-			if (!p->run_state_only)
-				atomic_fetch_sub(&task_watchers, 1);
+			watching(p->run_state_only, -1);
 			free(p);
 		} else {
 			pp = &p->next;
@@ -251,8 +258,7 @@ interrupted(fuse_req_t req, void *data)
 			found = *pp;
 			*pp = found->next;
 			nparked--;
-			if (!found->run_state_only)
-				atomic_fetch_sub(&task_watchers, 1);
+			watching(found->run_state_only, -1);
 			break;
 		}
 	}
@@ -288,11 +294,9 @@ watch_park(int64_t run, fuse_req_t req, struct fh *fh, size_t size, serve_fn ser
 	}
 	/* Serve once more under mu: a change between the caller's look and
 	 * now has already passed the notifier. */
-	if (!run_state_only)
-		atomic_fetch_add(&task_watchers, 1);
+	watching(run_state_only, 1);
 	if (serve(req, fh, size)) {
-		if (!run_state_only)
-			atomic_fetch_sub(&task_watchers, 1);
+		watching(run_state_only, -1);
 		pthread_mutex_unlock(&mu);
 		free(p);
 		return;

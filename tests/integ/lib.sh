@@ -136,21 +136,24 @@ _wait_gone() { # _wait_gone PID N: waits up to N x 50 ms for PID to end; fails i
 	wait_until "$2" _dead "$1"
 }
 
+# _mounted [DIR]: succeeds when something is mounted on DIR ($MNT).
 _mounted() {
-	grep -qF " $MNT " /proc/self/mountinfo
+	grep -qF " ${1:-$MNT} " /proc/self/mountinfo
 }
 
+# _unmount [DIR]: unmounts DIR ($MNT), a few times if it is busy, then
+# aborts its connection and unmounts it lazily. Never fails.
 _unmount() {
-	local i
+	local i m=${1:-$MNT}
 	for i in 1 2 3 4 5; do
-		_mounted || return 0
-		timeout "$TO" fusermount3 -u "$MNT" 2>/dev/null && return 0
+		_mounted "$m" || return 0
+		timeout "$TO" fusermount3 -u "$m" 2>/dev/null && return 0
 		sleep 0.2
 	done
-	_mounted || return 0
-	_abort_connection "$MNT"
-	echo "# $MNT is busy: lazy unmount" >&2
-	timeout "$TO" fusermount3 -uz "$MNT" || true
+	_mounted "$m" || return 0
+	_abort_connection "$m"
+	echo "# $m is busy: lazy unmount" >&2
+	timeout "$TO" fusermount3 -uz "$m" || true
 }
 
 # _abort_connection DIR: aborts the FUSE connection of the mount on DIR
@@ -350,12 +353,7 @@ stop_extra() {
 _stop_extras() {
 	local k
 	for k in "${!EXTRA_MNTS[@]}"; do
-		if grep -qF " ${EXTRA_MNTS[$k]} " /proc/self/mountinfo; then
-			timeout "$TO" fusermount3 -u "${EXTRA_MNTS[$k]}" 2>/dev/null || {
-				_abort_connection "${EXTRA_MNTS[$k]}"
-				timeout "$TO" fusermount3 -uz "${EXTRA_MNTS[$k]}" || true
-			}
-		fi
+		_unmount "${EXTRA_MNTS[$k]}"
 		kill "${EXTRA_PIDS[$k]}" 2>/dev/null || true
 		wait "${EXTRA_PIDS[$k]}" 2>/dev/null || true
 	done

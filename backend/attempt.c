@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "guard.h"
+#include "launcher.h"
 #include "log.h"
 #include "layout.h"
 #include "sched_int.h"
@@ -218,6 +219,14 @@ replace_str(char **dst, char *src)
 	*dst = src;
 }
 
+static const struct defn_task *
+task_of(const struct stask *t)
+{
+	const struct srun *r = t->run;
+
+	return &r->d->tasks[r->d->steps[r->plan.tr_step[t->rec.idx]].task];
+}
+
 /* Lays out attempt n's folder and opens its files. */
 static int
 named_outputs(const struct defn_task *task)
@@ -271,7 +280,7 @@ static int
 outputs_written(struct sched *s, struct stask *t, char *err, size_t errsz)
 {
 	struct srun *r = t->run;
-	const struct defn_task *task = &r->d->tasks[r->d->steps[r->plan.tr_step[t->rec.idx]].task];
+	const struct defn_task *task = task_of(t);
 	char path[PATH_MAX_];
 	struct stat st;
 
@@ -326,9 +335,7 @@ end_attempt(struct sched *s, struct stask *t, int block, char *why, size_t whysz
 	t->rec.ended = now_ms();
 	ok = 0;
 	if (t->timed_out)
-		snprintf(why, whysz, "timed out after %g s",
-			 t->run->d->tasks[t->run->d->steps[t->run->plan.tr_step[t->rec.idx]].task]
-			     .timeout);
+		snprintf(why, whysz, "timed out after %g s", task_of(t)->timeout);
 	else if (code > 0)
 		snprintf(why, whysz, "exited with status %d", code);
 	else if (code < 0)
@@ -369,6 +376,48 @@ note_failure(struct stask *t, const char *why)
 		log_warn("write log of %s", t->run->rec.id);
 }
 
+/* The attempt could not even start: it counts as a failed attempt, so that
+ * retries and the run's roll-up apply as for any failure. May free the run. */
+static void
+not_started(struct sched *s, struct stask *t, char *err)
+{
+	note_failure(t, err);
+	/* As a shell reports it: 127 not found, 126 found but not runnable. */
+	t->rec.has_exit = 1;
+	t->rec.exit_code = strncmp(err, "command not found", 17) == 0 ? 127 : 126;
+	t->rec.ended = now_ms();
+	lazy_file_close(&t->out.file);
+	lazy_file_close(&t->err.file);
+	task_log_close(&t->tlog);
+	sched_attempt_put(s, t,
+			  &(struct attempt_rec){.n = t->rec.attempts,
+						.state = ST_FAILED,
+						.started = t->attempt_started,
+						.ended = t->rec.ended,
+						.message = err});
+	sched_task_failed(s, t, err);
+}
+
+/* What a launch owns: argv and envp, and the strings cwd and stdin_path. */
+static void
+launch_free(struct launch *j, const struct defn_task *task)
+{
+	if (j == NULL)
+		return;
+	for (int i = 0; j->req.argv && i < task->argc; i++)
+		free(j->req.argv[i]);
+	free((char **)j->req.argv);
+	free_env((char **)j->req.envp, task);
+	free((char *)j->req.cwd);
+	free((char *)j->req.stdin_path);
+	free(j);
+}
+
+/*
+ * Lays the attempt out and hands its process to the launcher. The task
+ * holds its share of the cores from now on; attempt_launched goes on once
+ * the process runs (or could not be started).
+ */
 void
 attempt_start(struct sched *s, struct stask *t)
 {
@@ -376,17 +425,21 @@ attempt_start(struct sched *s, struct stask *t)
 	const struct defn_step *step = &r->d->steps[r->plan.tr_step[t->rec.idx]];
 	const struct defn_task *task = &r->d->tasks[step->task];
 	struct argvals av = {.step = step, .task = task};
-	char **argv = NULL, **env = NULL, *stdin_text = NULL;
-	char err[512] = "", path[PATH_MAX_], outdir[PATH_MAX_], stdin_path[PATH_MAX_];
+	char **argv = NULL, *stdin_text = NULL;
+	char err[512] = "", path[PATH_MAX_], outdir[PATH_MAX_];
 	int n = t->rec.attempts + 1, failed = 0;
-	struct exec_req req;
+	struct launch *j = NULL;
 
 	t->tlog = (struct task_log){.file = {.fd = -1}};
 	t->out = (struct pump){.fd = -1, .file = {.fd = -1}};
 	t->err = (struct pump){.fd = -1, .file = {.fd = -1}};
+	t->proc = (struct exec_proc){.pid = -1, .pidfd = -1, .out_fd = -1, .err_fd = -1};
+	t->deadline = 0;
+	t->timed_out = 0;
 	av.values = calloc((size_t)task->nparams + 1, sizeof(char *));
 	argv = calloc((size_t)task->argc + 1, sizeof(char *));
-	if (av.values == NULL || argv == NULL) {
+	j = calloc(1, sizeof(*j));
+	if (av.values == NULL || argv == NULL || j == NULL) {
 		snprintf(err, sizeof(err), "out of memory");
 		goto fail;
 	}
@@ -405,35 +458,33 @@ attempt_start(struct sched *s, struct stask *t)
 	if (path_attempt_file(outdir, s->datadir, r->rec.id, t->rec.id, n, "outputs") < 0 ||
 	    path_attempt_file(path, s->datadir, r->rec.id, t->rec.id, n, "work") < 0)
 		goto fail;
-	if ((env = build_env(t, task, outdir)) == NULL)
+	j->arg = t;
+	j->req.argv = argv;
+	argv = NULL;
+	if ((j->req.cwd = strdup(path)) == NULL ||
+	    (j->req.envp = build_env(t, task, outdir)) == NULL)
 		goto nomem;
-	req = (struct exec_req){.argv = argv, .envp = env, .cwd = path};
 	if (stdin_text) {
-		path_attempt_file(stdin_path, s->datadir, r->rec.id, t->rec.id, n, "stdin");
-		req.stdin_path = stdin_path;
+		path_attempt_file(path, s->datadir, r->rec.id, t->rec.id, n, "stdin");
+		if ((j->req.stdin_path = strdup(path)) == NULL)
+			goto nomem;
 	}
 	t->rec.attempts = n;
 	t->attempt_started = now_ms();
 	if (t->rec.started == 0)
 		t->rec.started = t->attempt_started;
-	if (exec_start(&req, &t->proc, err, sizeof(err)) < 0)
-		goto fail_started;
-	t->out.fd = t->proc.out_fd;
-	t->err.fd = t->proc.err_fd;
-	t->proc.out_fd = t->proc.err_fd = -1;
-	t->deadline = task->timeout > 0 ? mono_ms() + (int64_t)(task->timeout * 1000) : 0;
-	t->timed_out = 0;
+	if (sched_running_add(s, t) < 0)
+		goto nomem;
+	t->launch = j;
+	j = NULL;
+	s->nlaunching++;
+	launcher_push(s->launcher, t->launch);
+	/* Recorded as running from here: it holds its cores, and a failure
+	 * to start is recorded as this attempt's end. */
 	t->rec.state = ST_RUNNING;
 	t->rec.has_exit = 0;
 	free(t->rec.message);
 	t->rec.message = strdup("");
-	if (sched_running_add(s, t) < 0) {
-		char ignored[64];
-		end_attempt(s, t, 1, ignored, sizeof(ignored));
-		snprintf(err, sizeof(err), "out of memory");
-		failed = 1;
-		goto out;
-	}
 	sched_task_update(s, t);
 	sched_attempt_put(
 	    s, t,
@@ -449,25 +500,9 @@ nomem:
 	snprintf(err, sizeof(err), "out of memory");
 fail:
 	t->rec.attempts = n;
+	t->attempt_started = now_ms();
 	if (t->rec.started == 0)
-		t->rec.started = now_ms();
-fail_started:
-	/* The attempt could not even start: it counts as a failed attempt, so
-	 * that retries and the run's roll-up apply as for any failure. */
-	note_failure(t, err);
-	/* As a shell reports it: 127 not found, 126 found but not runnable. */
-	t->rec.has_exit = 1;
-	t->rec.exit_code = strncmp(err, "command not found", 17) == 0 ? 127 : 126;
-	t->rec.ended = now_ms();
-	lazy_file_close(&t->out.file);
-	lazy_file_close(&t->err.file);
-	task_log_close(&t->tlog);
-	sched_attempt_put(s, t,
-			  &(struct attempt_rec){.n = n,
-						.state = ST_FAILED,
-						.started = now_ms(),
-						.ended = now_ms(),
-						.message = err});
+		t->rec.started = t->attempt_started;
 	failed = 1;
 out:
 	for (int i = 0; av.values && i < task->nparams; i++)
@@ -477,10 +512,38 @@ out:
 		free(argv[i]);
 	free(argv);
 	free(stdin_text);
-	free_env(env, task);
+	launch_free(j, task);
 	/* Last: a failure may end the run and free everything above. */
 	if (failed)
-		sched_task_failed(s, t, err);
+		not_started(s, t, err);
+}
+
+void
+attempt_launched(struct sched *s, struct launch *j)
+{
+	struct stask *t = j->arg;
+	struct srun *r = t->run;
+	const struct defn_task *task = task_of(t);
+	char err[sizeof(j->err)];
+
+	t->launch = NULL;
+	s->nlaunching--;
+	if (j->rc < 0) {
+		snprintf(err, sizeof(err), "%s", j->err);
+		launch_free(j, task);
+		sched_running_remove(s, t);
+		not_started(s, t, err);
+		return;
+	}
+	t->proc = j->proc;
+	launch_free(j, task);
+	t->out.fd = t->proc.out_fd;
+	t->err.fd = t->proc.err_fd;
+	t->proc.out_fd = t->proc.err_fd = -1;
+	t->deadline = task->timeout > 0 ? mono_ms() + (int64_t)(task->timeout * 1000) : 0;
+	/* A stop or kill that came while it was being launched. */
+	if (r->stopping)
+		exec_signal(&t->proc, r->stopping == VERB_STOP ? SIGTERM : SIGKILL);
 }
 
 void

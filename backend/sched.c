@@ -495,16 +495,32 @@ poll_once(struct sched *s, int timeout)
 	/* Exits last: finishing an attempt may free its whole run. */
 	for (size_t i = 0; i < n; i++)
 		if (fds[1 + 3 * i].revents ||
-		    (tasks[i]->proc.pidfd < 0 && exec_exited(&tasks[i]->proc)))
+		    (!tasks[i]->launch && tasks[i]->proc.pidfd < 0 && exec_exited(&tasks[i]->proc)))
 			attempt_finish(s, tasks[i]);
 	free(fds);
 	free(tasks);
+}
+
+/* Goes on with the attempts whose process the launcher has started (or
+ * failed to); with block set, waits until none is left being launched. */
+static void
+launched(struct sched *s, int block)
+{
+	do {
+		struct launch *j = launcher_done(s->launcher, block && s->nlaunching > 0);
+		while (j) {
+			struct launch *next = j->next;
+			attempt_launched(s, j);
+			j = next;
+		}
+	} while (block && s->nlaunching > 0);
 }
 
 /* The daemon is going away: nothing it runs may outlive it. */
 static void
 kill_all(struct sched *s)
 {
+	launched(s, 1);
 	while (s->runs) {
 		struct srun *r = s->runs;
 		for (size_t i = 0; i < s->nrunning;) {
@@ -549,6 +565,7 @@ sched_main(void *arg)
 		if (quit)
 			break;
 		run_commands(s);
+		launched(s, 0);
 		start_ready(s);
 		timeout = check_deadlines(s);
 		save = sched_save(s);
@@ -681,9 +698,11 @@ sched_start(const struct sched_opts *o, struct sched **out)
 	s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	s->cmds_tail = &s->cmds;
 	pthread_mutex_init(&s->mu, NULL);
-	if (s->datadir == NULL || s->wake_fd < 0 ||
+	if (s->datadir == NULL || s->wake_fd < 0 || launcher_start(s->wake_fd, &s->launcher) < 0 ||
 	    pthread_create(&s->thread, NULL, sched_main, s)) {
 		log_warn("scheduler start");
+		if (s->launcher)
+			launcher_stop(s->launcher);
 		if (s->wake_fd >= 0)
 			close(s->wake_fd);
 		free(s->datadir);
@@ -706,6 +725,7 @@ sched_stop(struct sched *s)
 	if (write(s->wake_fd, &one, sizeof(one)) < 0)
 		log_warn("scheduler wake-up");
 	pthread_join(s->thread, NULL);
+	launcher_stop(s->launcher);
 	while ((c = s->cmds)) {
 		s->cmds = c->next;
 		free(c);

@@ -7,6 +7,7 @@
 
 #include "defn.h"
 #include "exec.h"
+#include "launcher.h"
 #include "plan.h"
 #include "scheduler.h"
 #include "store.h"
@@ -24,6 +25,7 @@ struct stask {
 	int unsaved; /* listed in sched->unsaved (sched_save.c) */
 	/* while an attempt runs */
 	int running;
+	struct launch *launch; /* set until the launcher has started it */
 	struct exec_proc proc;
 	struct pump out, err;
 	struct task_log tlog; /* tasks/<id>/logs */
@@ -80,8 +82,10 @@ struct sched {
 	 * next task's: a rename allocates no inode, a mkdir does (workdir.c). */
 	char *spare[64];
 	int nspare;
-	struct stask **running;
+	struct stask **running; /* including those being launched */
 	size_t nrunning, running_cap;
+	struct launcher *launcher;
+	int nlaunching;
 	/* sched_save.c: changes written since the last good commit */
 	struct unsaved *unsaved;
 	size_t nunsaved, unsaved_cap;
@@ -89,10 +93,13 @@ struct sched {
 	enum rerr save_err; /* why, for the log */
 	int outage;	    /* logged once per outage */
 	int64_t retry_at;
+	int64_t save_due; /* when the batch written since the last commit is due */
+	int save_now;	  /* a run changed: commit at the end of this turn */
 };
 
 /* attempt.c */
 void attempt_start(struct sched *s, struct stask *t);
+void attempt_launched(struct sched *s, struct launch *j);
 void attempt_finish(struct sched *s, struct stask *t);
 void attempt_abandon(struct sched *s, struct stask *t, int state, const char *why);
 

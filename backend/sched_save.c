@@ -24,6 +24,8 @@
 #include "util.h"
 
 #define RETRY_MS 500
+/* How long a task run's change may wait for others to share its commit. */
+#define BATCH_MS 5
 
 struct unsaved {
 	struct srun *r;
@@ -81,6 +83,8 @@ write_one(struct sched *s, const struct unsaved *u)
 static void
 record(struct sched *s, struct unsaved u, int *listed)
 {
+	if (s->nunsaved == 0)
+		s->save_due = mono_ms() + BATCH_MS;
 	if (*listed == 0 && push(s, u) == 0)
 		*listed = 1;
 	if (!s->save_failed)
@@ -96,6 +100,7 @@ sched_task_update(struct sched *s, struct stask *t)
 void
 sched_run_update(struct sched *s, struct srun *r)
 {
+	s->save_now = 1;
 	record(s, (struct unsaved){.r = r}, &r->unsaved);
 }
 
@@ -160,10 +165,14 @@ sched_save(struct sched *s)
 		if (now < s->retry_at)
 			return (int)(s->retry_at - now);
 		s->save_failed = 0;
+		s->save_now = 1;
 		/* Stop at the first failure: each can wait a busy timeout. */
 		for (size_t i = 0; i < s->nunsaved && !s->save_failed; i++)
 			write_one(s, &s->unsaved[i]);
 	}
+	if (!s->save_failed && !s->save_now && s->nunsaved && now < s->save_due)
+		return (int)(s->save_due - now);
+	s->save_now = 0;
 	if (!s->save_failed && (s->save_err = store_flush(s->st)) != RF_OK)
 		s->save_failed = 1;
 	if (!s->save_failed) {

@@ -48,6 +48,25 @@ wait_run(const char *id)
 	return st;
 }
 
+/* A FAILED run may still have task runs finishing: retry applies once
+ * they have ended. 1 once it does. */
+static int
+wait_retryable(const char *id)
+{
+	struct run_rec r = {0};
+	int ok = 0;
+
+	for (int i = 0; i < 2000 && !ok; i++) {
+		if (backend_run(b, id, &r) != RF_OK)
+			return 0;
+		ok = strcmp(backend_verbs(&r), "retry") == 0;
+		run_rec_free(&r);
+		if (!ok)
+			usleep(10000);
+	}
+	return ok;
+}
+
 static char *
 result(const char *id, int i)
 {
@@ -185,11 +204,16 @@ main(void)
 	CHECK_STR(t.message, "timed out after 0.3 s");
 	task_rec_free(&t);
 
-	/* Stop terminates; a prepared run waits for start. */
-	id = submit("{\"name\": \"stopme\", \"tasks\": {\"s\": {\"command\": "
-		    "[\"sh\", \"-c\", \"trap '' TERM; sleep 30\"]}}, "
-		    "\"steps\": [{\"id\": \"s\", \"task\": \"s\"}]}",
-		    0);
+	/* Stop terminates; a prepared run waits for start. The task says when
+	 * it ignores SIGTERM (RUNNING comes before its shell has got that far). */
+	char trapped[PATH_MAX_ + 64], stopdef[8192];
+	snprintf(trapped, sizeof(trapped), "%s/trapped", dir);
+	snprintf(stopdef, sizeof(stopdef),
+		 "{\"name\": \"stopme\", \"tasks\": {\"s\": {\"command\": "
+		 "[\"sh\", \"-c\", \"trap '' TERM; : >%s; sleep 30\"]}}, "
+		 "\"steps\": [{\"id\": \"s\", \"task\": \"s\"}]}",
+		 trapped);
+	id = submit(stopdef, 0);
 	char stopme[RUN_ID_MAX];
 	snprintf(stopme, sizeof(stopme), "%s", id ? id : "");
 	backend_run(b, stopme, &r);
@@ -197,14 +221,11 @@ main(void)
 	CHECK_STR(backend_verbs(&r), "start stop kill");
 	run_rec_free(&r);
 	CHECK(backend_control(b, stopme, "start", &err) == RF_OK);
-	for (int i = 0; i < 500; i++) {
-		t = task(stopme, "s");
-		int running = t.state == ST_RUNNING;
-		task_rec_free(&t);
-		if (running)
-			break;
+	for (int i = 0; i < 500 && access(trapped, F_OK) < 0; i++)
 		usleep(10000);
-	}
+	t = task(stopme, "s");
+	CHECK(t.state == ST_RUNNING);
+	task_rec_free(&t);
 	CHECK(backend_control(b, stopme, "start", &err) == RF_BUSY);
 	free(err);
 	err = NULL;
@@ -230,6 +251,7 @@ main(void)
 	char again[RUN_ID_MAX];
 	snprintf(again, sizeof(again), "%s", id ? id : "");
 	CHECK(wait_run(again) == ST_FAILED);
+	CHECK(wait_retryable(again));
 	write_file(flag, "", 0, 0600);
 	CHECK(backend_control(b, again, "retry", &err) == RF_OK);
 	CHECK(wait_run(again) == ST_SUCCEEDED);

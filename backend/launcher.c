@@ -1,0 +1,120 @@
+/*
+ * The launcher's thread (launcher.h). It is also the parent of every task
+ * process, so it lives as long as the scheduler: PR_SET_PDEATHSIG fires
+ * when the thread that forked a task ends, not the process.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "launcher.h"
+#include "log.h"
+
+struct launcher {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t todo_cv, done_cv;
+	struct launch *todo, **todo_tail;
+	struct launch *done, **done_tail;
+	int quit;
+	int wake_fd;
+};
+
+static void *
+launcher_main(void *arg)
+{
+	struct launcher *l = arg;
+	uint64_t one = 1;
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	pthread_mutex_lock(&l->mu);
+	for (;;) {
+		struct launch *j;
+
+		while (l->todo == NULL && !l->quit)
+			pthread_cond_wait(&l->todo_cv, &l->mu);
+		if ((j = l->todo) == NULL)
+			break;
+		if ((l->todo = j->next) == NULL)
+			l->todo_tail = &l->todo;
+		pthread_mutex_unlock(&l->mu);
+		j->rc = exec_start(&j->req, &j->proc, j->err, sizeof(j->err));
+		pthread_mutex_lock(&l->mu);
+		j->next = NULL;
+		*l->done_tail = j;
+		l->done_tail = &j->next;
+		pthread_cond_signal(&l->done_cv);
+		if (write(l->wake_fd, &one, sizeof(one)) < 0)
+			log_warn("launcher wake-up");
+	}
+	pthread_mutex_unlock(&l->mu);
+	return NULL;
+}
+
+int
+launcher_start(int wake_fd, struct launcher **out)
+{
+	struct launcher *l = calloc(1, sizeof(*l));
+
+	if (l == NULL)
+		return -1;
+	l->wake_fd = wake_fd;
+	l->todo_tail = &l->todo;
+	l->done_tail = &l->done;
+	pthread_mutex_init(&l->mu, NULL);
+	pthread_cond_init(&l->todo_cv, NULL);
+	pthread_cond_init(&l->done_cv, NULL);
+	if (pthread_create(&l->thread, NULL, launcher_main, l) != 0) {
+		pthread_cond_destroy(&l->done_cv);
+		pthread_cond_destroy(&l->todo_cv);
+		pthread_mutex_destroy(&l->mu);
+		free(l);
+		return -1;
+	}
+	*out = l;
+	return 0;
+}
+
+void
+launcher_push(struct launcher *l, struct launch *j)
+{
+	j->next = NULL;
+	pthread_mutex_lock(&l->mu);
+	*l->todo_tail = j;
+	l->todo_tail = &j->next;
+	pthread_cond_signal(&l->todo_cv);
+	pthread_mutex_unlock(&l->mu);
+}
+
+struct launch *
+launcher_done(struct launcher *l, int block)
+{
+	struct launch *j;
+
+	pthread_mutex_lock(&l->mu);
+	while (block && l->done == NULL)
+		pthread_cond_wait(&l->done_cv, &l->mu);
+	j = l->done;
+	l->done = NULL;
+	l->done_tail = &l->done;
+	pthread_mutex_unlock(&l->mu);
+	return j;
+}
+
+void
+launcher_stop(struct launcher *l)
+{
+	pthread_mutex_lock(&l->mu);
+	l->quit = 1;
+	pthread_cond_signal(&l->todo_cv);
+	pthread_mutex_unlock(&l->mu);
+	pthread_join(l->thread, NULL);
+	pthread_cond_destroy(&l->done_cv);
+	pthread_cond_destroy(&l->todo_cv);
+	pthread_mutex_destroy(&l->mu);
+	free(l);
+}

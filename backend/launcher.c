@@ -29,8 +29,13 @@ launcher_main(void *arg)
 	uint64_t one = 1;
 	sigset_t all;
 
+	/* Every signal but SIGCHLD: the kernel drops a child's SIGCHLD only when
+	 * its parent thread does not block it (the default action is to
+	 * ignore it); blocked, it wakes another thread to be discarded there,
+	 * a context switch for each task that ends. */
 	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	sigdelset(&all, SIGCHLD);
+	pthread_sigmask(SIG_SETMASK, &all, NULL);
 	pthread_mutex_lock(&l->mu);
 	for (;;) {
 		struct launch *j;

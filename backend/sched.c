@@ -1,10 +1,11 @@
 /*
  * The scheduler loop. One thread owns every active run: it loads a run from
  * the store when told to launch it, starts ready task runs FIFO within the
- * core budget, and sleeps in poll() on an eventfd (commands), the pidfds of
- * running attempts and their log pipes, with a timeout for the nearest
- * deadline (task timeouts, the grace period of a stop). Other threads only
- * queue commands; so nothing here needs a lock but the command queue.
+ * core budget, and sleeps in poll() on an eventfd (commands, and processes
+ * the launcher has started), the pidfds of running attempts and their log
+ * pipes, with a timeout for the nearest deadline (task timeouts, the grace
+ * period of a stop, a batch of changes to commit). Other threads only queue
+ * commands and launches; so nothing here needs a lock but those queues.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -2,14 +2,19 @@
  * Recording the scheduler's state changes, and keeping them until they are.
  *
  * The scheduler's memory is the truth about the runs it executes; the store
- * is what everyone else reads. Writes are batched and committed once per
- * turn, so a failure (the store locked by another process past the busy
- * timeout, a full disk) can take a whole batch with it. Nothing is lost for
- * that: every task run, run and attempt written since the last good commit
- * stays listed here, and until a commit succeeds the list is written again
- * every RETRY_MS. Ended runs are freed only then, since the list points into
- * them. During an outage the scheduler writes nothing between retries, so a
- * locked store costs one busy timeout per retry, not one per change.
+ * is what everyone else reads. Writes are batched: a run's change is
+ * committed at the end of the turn that made it, a task run's may wait
+ * BATCH_MS for others to share its commit (committed a turn at a time, a
+ * layered graph wrote 15 WAL pages for each of its tasks). In this process
+ * the change shows at once all the same: its readers share the connection
+ * and its feed runs on the write. A failure (the store locked by another
+ * process past the busy timeout, a full disk) can take a whole batch with
+ * it. Nothing is lost for that: every task run, run and attempt written
+ * since the last good commit stays listed here, and until a commit succeeds
+ * the list is written again every RETRY_MS. Ended runs are freed only then,
+ * since the list points into them. During an outage the scheduler writes
+ * nothing between retries, so a locked store costs one busy timeout per
+ * retry, not one per change.
  *
  * What an outage can cost is detail, never an outcome: a state the store
  * missed entirely (RUNNING, then SUCCEEDED before the store came back) is

@@ -26,6 +26,10 @@ extern char **environ;
 /* A value passed through {"from"} ends up in argv or stdin; argv strings
  * are limited by the kernel anyway, stdin is bounded to keep memory sane. */
 #define VALUE_MAX (64 * 1024 * 1024)
+/* A stdout up to this long is held for its readers (stask.value): most
+ * values passed on are a number or a name. Longer ones are read back from
+ * their file; so are all after a restart. */
+#define VALUE_KEEP_MAX 512
 
 struct argvals {
 	const struct defn_step *step;
@@ -72,6 +76,18 @@ ref_value(struct sched *s, struct srun *r, const struct defn_arg *a, struct buf 
 		if (a->kind == ARG_PATH) {
 			if (buf_adds(v, path) < 0)
 				goto nomem;
+			continue;
+		}
+		if (p->value && strcmp(oname, "stdout") == 0) {
+			len = p->value_len;
+			while (len > 0 && p->value[len - 1] == '\n')
+				len--;
+			if (buf_add(v, p->value, len) < 0)
+				goto nomem;
+			if (--p->readers <= 0) {
+				free(p->value);
+				p->value = NULL;
+			}
 			continue;
 		}
 		/* A task that printed nothing has no stdout file: its value is "". */
@@ -347,6 +363,14 @@ end_attempt(struct sched *s, struct stask *t, int block, char *why, size_t whysz
 			 strerror(t->out.file.err ? t->out.file.err : t->err.file.err));
 	else
 		ok = outputs_written(s, t, why, whysz);
+	free(t->value);
+	t->value = NULL;
+	if (ok && t->out.keep_max && !t->out.kept_cut) {
+		t->value_len = t->out.kept.len;
+		t->value = buf_steal(&t->out.kept);
+		t->readers = t->run->stdout_readers[t->run->plan.tr_step[t->rec.idx]];
+	}
+	buf_free(&t->out.kept);
 	sched_attempt_put(s, t,
 			  &(struct attempt_rec){.n = t->rec.attempts,
 						.state = ok ? ST_SUCCEEDED : ST_FAILED,
@@ -434,6 +458,8 @@ attempt_start(struct sched *s, struct stask *t)
 	t->out = (struct pump){.fd = -1, .file = {.fd = -1}};
 	t->err = (struct pump){.fd = -1, .file = {.fd = -1}};
 	t->proc = (struct exec_proc){.pid = -1, .pidfd = -1, .out_fd = -1, .err_fd = -1};
+	if (r->stdout_readers[r->plan.tr_step[t->rec.idx]] > 0)
+		t->out.keep_max = VALUE_KEEP_MAX;
 	t->deadline = 0;
 	t->timed_out = 0;
 	av.values = calloc((size_t)task->nparams + 1, sizeof(char *));

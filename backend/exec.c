@@ -291,6 +291,11 @@ pump_read(struct pump *p, const struct log_sink *s)
 	if (p->file.fd < 0 && lazy_file_fd(&p->file) >= 0 && p == s->task_log->out)
 		task_log_share(s->task_log);
 	write_all(lazy_file_fd(&p->file), chunk, (size_t)n, &p->file.err);
+	if (p->keep_max && !p->kept_cut &&
+	    (p->kept.len + (size_t)n > p->keep_max || buf_add(&p->kept, chunk, (size_t)n) < 0)) {
+		buf_free(&p->kept);
+		p->kept_cut = 1;
+	}
 	if (buf_add(&p->partial, chunk, (size_t)n) < 0) {
 		log_warnx("out of memory buffering a log line");
 		return -1;

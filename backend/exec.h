@@ -64,6 +64,11 @@ struct pump {
 	 * (it took them from stdout's file when it stopped sharing it). */
 	size_t logged;
 	int64_t bytes; /* read from the pipe so far */
+	/* Up to keep_max bytes of the output, kept for the caller; kept_cut
+	 * once there was more (kept is then empty). */
+	size_t keep_max;
+	struct buf kept;
+	int kept_cut;
 };
 
 /*

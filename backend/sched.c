@@ -104,10 +104,13 @@ sched_running_remove(struct sched *s, struct stask *t)
 void
 sched_run_free(struct srun *r)
 {
-	for (int i = 0; i < r->ntasks; i++)
+	for (int i = 0; r->t && i < r->ntasks; i++) {
 		task_rec_free(&r->t[i].rec);
+		free(r->t[i].value);
+	}
 	free(r->t);
 	free(r->stdout_by_path);
+	free(r->stdout_readers);
 	plan_free(&r->plan);
 	if (r->d)
 		defn_free(r->d);
@@ -240,6 +243,25 @@ stdout_by_path(const struct defn *d)
 	return v;
 }
 
+/* For each step, how many task runs take the stdout of each of its copies
+ * by {"from"} (a fan-in takes every copy's). */
+static int *
+stdout_readers(const struct defn *d, const struct plan *p)
+{
+	int *v = calloc((size_t)d->nsteps + 1, sizeof(int));
+
+	for (int s = 0; v && s < d->nsteps; s++) {
+		for (int i = 0; i < d->steps[s].nargs; i++) {
+			const struct defn_arg *a = &d->steps[s].args[i];
+			if (a->kind == ARG_FROM &&
+			    strcmp(d->tasks[d->steps[a->step].task].outputs[a->output], "stdout") ==
+				0)
+				v[a->step] += p->step_count[s];
+		}
+	}
+	return v;
+}
+
 /* Builds the in-memory run from the store. A task run that has not
  * succeeded starts over (retry); one that succeeded keeps its outputs. */
 static struct srun *
@@ -262,7 +284,8 @@ load_run(struct sched *s, int64_t seq)
 	if (plan_build(r->d, &r->plan) < 0 || r->plan.ntr != r->rec.ntasks)
 		goto fail;
 	r->ntasks = r->rec.ntasks;
-	if ((r->stdout_by_path = stdout_by_path(r->d)) == NULL)
+	if ((r->stdout_by_path = stdout_by_path(r->d)) == NULL ||
+	    (r->stdout_readers = stdout_readers(r->d, &r->plan)) == NULL)
 		goto fail;
 	r->t = calloc((size_t)r->ntasks + 1, sizeof(*r->t));
 	if (r->t == NULL)

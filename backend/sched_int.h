@@ -32,6 +32,12 @@ struct stask {
 	int64_t attempt_started;
 	int64_t deadline; /* monotonic ms, 0 = no timeout */
 	int timed_out;
+	/* A short stdout of the succeeded attempt, held until the task runs
+	 * that take it by {"from"} have started: they need not read it back
+	 * from its file. NULL: read the file. */
+	char *value;
+	size_t value_len;
+	int readers; /* starts of task runs still to take it */
 };
 
 struct srun {
@@ -50,6 +56,7 @@ struct srun {
 	int log_fd;	      /* runs/<id>/logs */
 	int log_err;	      /* as lazy_file.err, for log_fd */
 	char *stdout_by_path; /* per step: its stdout is passed on by {"path"} */
+	int *stdout_readers;  /* per step: task runs that take its stdout by {"from"} */
 };
 
 struct cmd {

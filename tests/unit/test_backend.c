@@ -165,6 +165,37 @@ main(void)
 	CHECK_STR((s = result(fan, 1)), "1\n4\n9\n16\n");
 	free(s);
 
+	/* Values around the length the scheduler holds in memory (512): each
+	 * reader gets the whole value, from memory or from the file, and a
+	 * fan-in mixes both. */
+	id = submit(
+	    "{\"name\": \"keep\", \"tasks\": {"
+	    "\"xs\": {\"command\": [\"sh\", \"-c\", \"head -c $1 /dev/zero | tr '\\\\0' x; echo\", "
+	    "\"sh\", \"{n}\"]},"
+	    "\"len\": {\"command\": [\"sh\", \"-c\", \"printf %s \\\"$1\\\" | wc -c\", \"sh\", "
+	    "\"{v}\"]}},"
+	    "\"steps\": [{\"id\": \"p512\", \"task\": \"xs\", \"args\": {\"n\": 511}},"
+	    "{\"id\": \"p513\", \"task\": \"xs\", \"args\": {\"n\": 512}},"
+	    "{\"id\": \"many\", \"task\": \"xs\", \"foreach\": {\"n\": [0, 511, 512, 4000]}},"
+	    "{\"id\": \"a\", \"task\": \"len\", \"args\": {\"v\": {\"from\": \"p512\"}}},"
+	    "{\"id\": \"b\", \"task\": \"len\", \"args\": {\"v\": {\"from\": \"p512\"}}},"
+	    "{\"id\": \"c\", \"task\": \"len\", \"args\": {\"v\": {\"from\": \"p513\"}}},"
+	    "{\"id\": \"d\", \"task\": \"len\", \"args\": {\"v\": {\"from\": \"many\"}}}],"
+	    "\"results\": [{\"from\": \"a\"}, {\"from\": \"b\"}, {\"from\": \"c\"}, "
+	    "{\"from\": \"d\"}]}",
+	    1);
+	CHECK(id != NULL);
+	char keep[RUN_ID_MAX];
+	snprintf(keep, sizeof(keep), "%s", id ? id : "");
+	CHECK(wait_run(keep) == ST_SUCCEEDED);
+	/* 511 x and a newline (512 bytes held), read twice; 512 x and a
+	 * newline (513, from the file); 0 + 511 + 512 + 4000 and 3 newlines. */
+	const char *want[] = {"511\n", "511\n", "512\n", "5026\n"};
+	for (int i = 0; i < 4; i++) {
+		CHECK_STR((s = result(keep, i)), want[i]);
+		free(s);
+	}
+
 	/* A failure fails the run; its dependant never runs; retries count. */
 	id = submit("{\"name\": \"bad\", \"tasks\": {"
 		    "\"fail\": {\"command\": [\"sh\", \"-c\", \"echo oops >&2; exit 3\"], "
@@ -269,7 +300,7 @@ main(void)
 	free(err);
 	struct run_rec list[64];
 	int n = backend_runs(b, 0, 64, list);
-	CHECK(n == 6);
+	CHECK(n == 7); /* every run submitted above */
 	for (int i = 0; i < n; i++)
 		run_rec_free(&list[i]);
 

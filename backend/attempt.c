@@ -235,12 +235,19 @@ replace_str(char **dst, char *src)
 	*dst = src;
 }
 
+/* The step a task run is a copy of, and the task it runs. */
+static int
+step_of(const struct stask *t)
+{
+	return t->run->plan.tr_step[t->rec.idx];
+}
+
 static const struct defn_task *
 task_of(const struct stask *t)
 {
-	const struct srun *r = t->run;
+	const struct defn *d = t->run->d;
 
-	return &r->d->tasks[r->d->steps[r->plan.tr_step[t->rec.idx]].task];
+	return &d->tasks[d->steps[step_of(t)].task];
 }
 
 /* Lays out attempt n's folder and opens its files. */
@@ -336,7 +343,7 @@ end_attempt(struct sched *s, struct stask *t, int block, char *why, size_t whysz
 	}
 	/* A path handed on must name a file, even for a task that printed
 	 * nothing (output files are otherwise made on first write). */
-	if (t->run->stdout_by_path[t->run->plan.tr_step[t->rec.idx]])
+	if (t->run->stdout_by_path[step_of(t)])
 		lazy_file_fd(&t->out.file);
 	pump_finish(&t->out, &sink);
 	pump_finish(&t->err, &sink);
@@ -368,7 +375,7 @@ end_attempt(struct sched *s, struct stask *t, int block, char *why, size_t whysz
 	if (ok && t->out.keep_max && !t->out.kept_cut) {
 		t->value_len = t->out.kept.len;
 		t->value = buf_steal(&t->out.kept);
-		t->readers = t->run->stdout_readers[t->run->plan.tr_step[t->rec.idx]];
+		t->readers = t->run->stdout_readers[step_of(t)];
 	}
 	buf_free(&t->out.kept);
 	sched_attempt_put(s, t,
@@ -446,7 +453,7 @@ void
 attempt_start(struct sched *s, struct stask *t)
 {
 	struct srun *r = t->run;
-	const struct defn_step *step = &r->d->steps[r->plan.tr_step[t->rec.idx]];
+	const struct defn_step *step = &r->d->steps[step_of(t)];
 	const struct defn_task *task = &r->d->tasks[step->task];
 	struct argvals av = {.step = step, .task = task};
 	char **argv = NULL, *stdin_text = NULL;
@@ -458,7 +465,7 @@ attempt_start(struct sched *s, struct stask *t)
 	t->out = (struct pump){.fd = -1, .file = {.fd = -1}};
 	t->err = (struct pump){.fd = -1, .file = {.fd = -1}};
 	t->proc = (struct exec_proc){.pid = -1, .pidfd = -1, .out_fd = -1, .err_fd = -1};
-	if (r->stdout_readers[r->plan.tr_step[t->rec.idx]] > 0)
+	if (r->stdout_readers[step_of(t)] > 0)
 		t->out.keep_max = VALUE_KEEP_MAX;
 	t->deadline = 0;
 	t->timed_out = 0;

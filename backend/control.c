@@ -1,10 +1,15 @@
 /* The ctl verbs: which apply in which state, and who carries them out. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend_int.h"
 #include "log.h"
 #include "util.h"
+
+/* How long start or retry waits for the runtime to let go of a run that
+ * has ended. */
+#define RELAUNCH_WAIT_MS 2000
 
 static const struct {
 	const char *name;
@@ -67,8 +72,15 @@ relaunch(struct backend *b, struct runtime *rt, struct run_rec *r)
 {
 	enum rerr e;
 
-	if (rt->ops->executing(rt, r->seq))
-		return RF_BUSY;
+	/* The verbs let only an ended run get here, but the runtime keeps a
+	 * run until its end is committed (sched_save.c): the rest of a turn,
+	 * or a retry when the store was locked. A retry written right after
+	 * the run ended must not fail for that. */
+	for (int i = 0; rt->ops->executing(rt, r->seq); i++) {
+		if (i == RELAUNCH_WAIT_MS / 10)
+			return RF_BUSY;
+		usleep(10000);
+	}
 	r->state = ST_WAITING;
 	r->prepared = 0;
 	r->ended = 0;

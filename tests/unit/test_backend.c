@@ -54,10 +54,16 @@ static int
 wait_retryable(const char *id)
 {
 	struct run_rec r = {0};
+	int64_t seq;
 	int ok = 0;
 
+	if (backend_run(b, id, &r) != RF_OK)
+		return 0;
+	seq = r.seq;
+	run_rec_free(&r);
+	/* By seq: that lookup fills the task counts the verbs depend on. */
 	for (int i = 0; i < 2000 && !ok; i++) {
-		if (backend_run(b, id, &r) != RF_OK)
+		if (backend_run_seq(b, seq, &r) != RF_OK)
 			return 0;
 		ok = strcmp(backend_verbs(&r), "retry") == 0;
 		run_rec_free(&r);

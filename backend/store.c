@@ -42,7 +42,7 @@ static __thread int patience_ms = STORE_PATIENCE_MS;
 /* The completed states as stored (state.h's numbers are the format). A
  * range, not an IN list: in a trigger, SQLite builds an IN list's lookup
  * table afresh on every row: that took nearly half of a task update's time. */
-#define COMPLETED(x) "(" x " BETWEEN 2 AND 5)"
+#define COMPLETED " BETWEEN 2 AND 5"
 _Static_assert(ST_SUCCEEDED == 2 && ST_FAILED == 3 && ST_TERMINATED == 4 && ST_KILLED == 5,
 	       "COMPLETED is the range of the completed states");
 
@@ -51,30 +51,13 @@ _Static_assert(ST_SUCCEEDED == 2 && ST_FAILED == 3 && ST_TERMINATED == 4 && ST_K
  * no write path can forget it: the index lists every run with it without
  * a pass over any run's task runs.
  */
-#define DONE_TRIGGERS                                                                                 \
-	"CREATE TRIGGER tasks_done AFTER UPDATE OF state ON tasks"                                    \
-	" WHEN " COMPLETED("new.state") " != " COMPLETED("old.state") " BEGIN UPDATE runs SET "       \
-								      "done = done + (CASE "          \
-								      "WHEN " COMPLETED(              \
-									  "new.state") " THEN 1 "     \
-										       "ELSE -1 "     \
-										       "END) "        \
-										       "WHERE "       \
-										       "seq = "       \
-										       "new.run_"     \
-										       "seq; END;"    \
-										       "CREATE "      \
-										       "TRIGGER "     \
-										       "tasks_"       \
-										       "done_new "    \
-										       "AFTER "       \
-										       "INSERT "      \
-										       "ON tasks "    \
-										       "WHEN"         \
-										       " " COMPLETED( \
-											   "new."     \
-											   "stat"     \
-											   "e") " BEGIN UPDATE runs SET done = done + 1 WHERE seq = new.run_seq; END;"
+#define DONE_TRIGGERS                                                                              \
+	"CREATE TRIGGER tasks_done AFTER UPDATE OF state ON tasks"                                 \
+	" WHEN (new.state" COMPLETED ") != (old.state" COMPLETED ")"                               \
+	" BEGIN UPDATE runs SET done = done + (CASE WHEN new.state" COMPLETED                      \
+	" THEN 1 ELSE -1 END) WHERE seq = new.run_seq; END;"                                       \
+	"CREATE TRIGGER tasks_done_new AFTER INSERT ON tasks WHEN new.state" COMPLETED             \
+	" BEGIN UPDATE runs SET done = done + 1 WHERE seq = new.run_seq; END;"
 
 /*
  * A new store gets the current schema at once; upgrades[v] takes a store
@@ -126,15 +109,12 @@ static const char *const upgrades[SCHEMA_VERSION] = {
 	  " run_seq INTEGER NOT NULL, verb INTEGER NOT NULL);"
 	  "PRAGMA user_version = 2;",
     /* Version 3: runs.done (see DONE_TRIGGERS), definitions apart. */
-    [2] =
-	"ALTER TABLE runs ADD COLUMN done INTEGER NOT NULL DEFAULT 0;"
-	"UPDATE runs SET done = (SELECT count(*) FROM tasks t WHERE t.run_seq = runs.seq"
-	" AND " COMPLETED(
-	    "t.state") ");"
-		       "CREATE TABLE definitions(run_seq INTEGER PRIMARY KEY, text TEXT NOT NULL);"
-		       "INSERT INTO definitions SELECT seq, ifnull(definition, '') FROM runs;"
-		       "ALTER TABLE runs DROP COLUMN definition;" DONE_TRIGGERS
-		       "PRAGMA user_version = 3;",
+    [2] = "ALTER TABLE runs ADD COLUMN done INTEGER NOT NULL DEFAULT 0;"
+	  "UPDATE runs SET done = (SELECT count(*) FROM tasks t WHERE t.run_seq = runs.seq"
+	  " AND t.state" COMPLETED ");"
+	  "CREATE TABLE definitions(run_seq INTEGER PRIMARY KEY, text TEXT NOT NULL);"
+	  "INSERT INTO definitions SELECT seq, ifnull(definition, '') FROM runs;"
+	  "ALTER TABLE runs DROP COLUMN definition;" DONE_TRIGGERS "PRAGMA user_version = 3;",
     /* Version 4: the same triggers, cheaper to run (COMPLETED). */
     [3] = "DROP TRIGGER tasks_done; DROP TRIGGER tasks_done_new;" DONE_TRIGGERS
 	  "PRAGMA user_version = 4;",

@@ -64,7 +64,9 @@ ref_value(struct sched *s, struct srun *r, const struct defn_arg *a, struct buf 
 		struct stask *p = &r->t[first + k];
 		char path[PATH_MAX_];
 		char *data = NULL;
+		const char *val;
 		size_t len = 0;
+		int added;
 
 		if (path_output(path, s->datadir, r->rec.id, p->rec.id, p->rec.attempts, oname) <
 		    0) {
@@ -79,32 +81,29 @@ ref_value(struct sched *s, struct srun *r, const struct defn_arg *a, struct buf 
 			continue;
 		}
 		if (p->value && strcmp(oname, "stdout") == 0) {
+			val = p->value;
 			len = p->value_len;
-			while (len > 0 && p->value[len - 1] == '\n')
-				len--;
-			if (buf_add(v, p->value, len) < 0)
-				goto nomem;
-			if (--p->readers <= 0) {
-				free(p->value);
-				p->value = NULL;
-			}
+		} else if (read_file(path, VALUE_MAX, &data, &len) == 0) {
+			val = data;
+		} else if (errno == ENOENT) {
+			/* A task that printed nothing has no stdout file: its value is "". */
 			continue;
-		}
-		/* A task that printed nothing has no stdout file: its value is "". */
-		if (read_file(path, VALUE_MAX, &data, &len) < 0 && errno == ENOENT)
-			continue;
-		if (data == NULL) {
+		} else {
 			snprintf(err, errsz, "argument %s: cannot read output %s of %s: %s",
 				 a->name, oname, p->rec.id, strerror(errno));
 			return -1;
 		}
-		while (len > 0 && data[len - 1] == '\n')
+		while (len > 0 && val[len - 1] == '\n')
 			len--;
-		if (buf_add(v, data, len) < 0) {
-			free(data);
-			goto nomem;
-		}
+		added = buf_add(v, val, len);
 		free(data);
+		/* A value held for its readers goes with the last one. */
+		if (val == p->value && --p->readers <= 0) {
+			free(p->value);
+			p->value = NULL;
+		}
+		if (added < 0)
+			goto nomem;
 	}
 	return 0;
 nomem:
@@ -370,8 +369,6 @@ end_attempt(struct sched *s, struct stask *t, int block, char *why, size_t whysz
 			 strerror(t->out.file.err ? t->out.file.err : t->err.file.err));
 	else
 		ok = outputs_written(s, t, why, whysz);
-	free(t->value);
-	t->value = NULL;
 	if (ok && t->out.keep_max && !t->out.kept_cut) {
 		t->value_len = t->out.kept.len;
 		t->value = buf_steal(&t->out.kept);

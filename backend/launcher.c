@@ -12,15 +12,47 @@
 #include "launcher.h"
 #include "log.h"
 
+/* A FIFO of launches. */
+struct queue {
+	struct launch *head, **tail;
+};
+
 struct launcher {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t todo_cv, done_cv;
-	struct launch *todo, **todo_tail;
-	struct launch *done, **done_tail;
+	struct queue todo, done;
 	int quit;
 	int wake_fd;
 };
+
+static void
+queue_append(struct queue *q, struct launch *j)
+{
+	j->next = NULL;
+	*q->tail = j;
+	q->tail = &j->next;
+}
+
+/* Takes the whole queue, oldest first. */
+static struct launch *
+queue_take(struct queue *q)
+{
+	struct launch *j = q->head;
+
+	q->head = NULL;
+	q->tail = &q->head;
+	return j;
+}
+
+static void
+launcher_free(struct launcher *l)
+{
+	pthread_cond_destroy(&l->done_cv);
+	pthread_cond_destroy(&l->todo_cv);
+	pthread_mutex_destroy(&l->mu);
+	free(l);
+}
 
 static void *
 launcher_main(void *arg)
@@ -40,18 +72,16 @@ launcher_main(void *arg)
 	for (;;) {
 		struct launch *j;
 
-		while (l->todo == NULL && !l->quit)
+		while (l->todo.head == NULL && !l->quit)
 			pthread_cond_wait(&l->todo_cv, &l->mu);
-		if ((j = l->todo) == NULL)
+		if ((j = l->todo.head) == NULL)
 			break;
-		if ((l->todo = j->next) == NULL)
-			l->todo_tail = &l->todo;
+		if ((l->todo.head = j->next) == NULL)
+			l->todo.tail = &l->todo.head;
 		pthread_mutex_unlock(&l->mu);
 		j->rc = exec_start(&j->req, &j->proc, j->err, sizeof(j->err));
 		pthread_mutex_lock(&l->mu);
-		j->next = NULL;
-		*l->done_tail = j;
-		l->done_tail = &j->next;
+		queue_append(&l->done, j);
 		pthread_cond_signal(&l->done_cv);
 		if (write(l->wake_fd, &one, sizeof(one)) < 0)
 			log_warn("launcher wake-up");
@@ -68,16 +98,13 @@ launcher_start(int wake_fd, struct launcher **out)
 	if (l == NULL)
 		return -1;
 	l->wake_fd = wake_fd;
-	l->todo_tail = &l->todo;
-	l->done_tail = &l->done;
+	l->todo.tail = &l->todo.head;
+	l->done.tail = &l->done.head;
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_cond_init(&l->todo_cv, NULL);
 	pthread_cond_init(&l->done_cv, NULL);
 	if (pthread_create(&l->thread, NULL, launcher_main, l) != 0) {
-		pthread_cond_destroy(&l->done_cv);
-		pthread_cond_destroy(&l->todo_cv);
-		pthread_mutex_destroy(&l->mu);
-		free(l);
+		launcher_free(l);
 		return -1;
 	}
 	*out = l;
@@ -87,10 +114,8 @@ launcher_start(int wake_fd, struct launcher **out)
 void
 launcher_push(struct launcher *l, struct launch *j)
 {
-	j->next = NULL;
 	pthread_mutex_lock(&l->mu);
-	*l->todo_tail = j;
-	l->todo_tail = &j->next;
+	queue_append(&l->todo, j);
 	pthread_cond_signal(&l->todo_cv);
 	pthread_mutex_unlock(&l->mu);
 }
@@ -101,11 +126,9 @@ launcher_done(struct launcher *l, int block)
 	struct launch *j;
 
 	pthread_mutex_lock(&l->mu);
-	while (block && l->done == NULL)
+	while (block && l->done.head == NULL)
 		pthread_cond_wait(&l->done_cv, &l->mu);
-	j = l->done;
-	l->done = NULL;
-	l->done_tail = &l->done;
+	j = queue_take(&l->done);
 	pthread_mutex_unlock(&l->mu);
 	return j;
 }
@@ -118,8 +141,5 @@ launcher_stop(struct launcher *l)
 	pthread_cond_signal(&l->todo_cv);
 	pthread_mutex_unlock(&l->mu);
 	pthread_join(l->thread, NULL);
-	pthread_cond_destroy(&l->done_cv);
-	pthread_cond_destroy(&l->todo_cv);
-	pthread_mutex_destroy(&l->mu);
-	free(l);
+	launcher_free(l);
 }

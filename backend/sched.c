@@ -218,48 +218,44 @@ sched_task_failed(struct sched *s, struct stask *t, const char *why)
 	maybe_finish_run(s, r);
 }
 
-/* Which steps' stdout someone receives as a path ({"path"} arguments and
- * results): those stdout files must exist even when empty. */
-static char *
-stdout_by_path(const struct defn *d)
+static int
+is_stdout(const struct defn *d, int step, int output)
 {
-	char *v = calloc((size_t)d->nsteps + 1, 1);
-
-	for (int s = 0; v && s < d->nsteps; s++) {
-		for (int i = 0; i < d->steps[s].nargs; i++) {
-			const struct defn_arg *a = &d->steps[s].args[i];
-			if (a->kind == ARG_PATH &&
-			    strcmp(d->tasks[d->steps[a->step].task].outputs[a->output], "stdout") ==
-				0)
-				v[a->step] = 1;
-		}
-	}
-	for (int i = 0; v && i < d->nresults; i++) {
-		const struct defn_result *res = &d->results[i];
-		if (res->by_path &&
-		    strcmp(d->tasks[d->steps[res->step].task].outputs[res->output], "stdout") == 0)
-			v[res->step] = 1;
-	}
-	return v;
+	return strcmp(d->tasks[d->steps[step].task].outputs[output], "stdout") == 0;
 }
 
-/* For each step, how many task runs take the stdout of each of its copies
- * by {"from"} (a fan-in takes every copy's). */
-static int *
-stdout_readers(const struct defn *d, const struct plan *p)
+/*
+ * How each step's stdout is passed on: by_path, whether someone receives
+ * it as a path ({"path"} arguments and results), so that the file must
+ * exist even when empty; readers, how many task runs take each copy's by
+ * {"from"} (a fan-in takes every copy's).
+ */
+static int
+stdout_uses(struct srun *r)
 {
-	int *v = calloc((size_t)d->nsteps + 1, sizeof(int));
+	const struct defn *d = r->d;
 
-	for (int s = 0; v && s < d->nsteps; s++) {
+	r->stdout_by_path = calloc((size_t)d->nsteps + 1, 1);
+	r->stdout_readers = calloc((size_t)d->nsteps + 1, sizeof(int));
+	if (r->stdout_by_path == NULL || r->stdout_readers == NULL)
+		return -1;
+	for (int s = 0; s < d->nsteps; s++) {
 		for (int i = 0; i < d->steps[s].nargs; i++) {
 			const struct defn_arg *a = &d->steps[s].args[i];
-			if (a->kind == ARG_FROM &&
-			    strcmp(d->tasks[d->steps[a->step].task].outputs[a->output], "stdout") ==
-				0)
-				v[a->step] += p->step_count[s];
+			if (a->kind == ARG_LIT || !is_stdout(d, a->step, a->output))
+				continue;
+			if (a->kind == ARG_PATH)
+				r->stdout_by_path[a->step] = 1;
+			else
+				r->stdout_readers[a->step] += r->plan.step_count[s];
 		}
 	}
-	return v;
+	for (int i = 0; i < d->nresults; i++) {
+		const struct defn_result *res = &d->results[i];
+		if (res->by_path && is_stdout(d, res->step, res->output))
+			r->stdout_by_path[res->step] = 1;
+	}
+	return 0;
 }
 
 /* Builds the in-memory run from the store. A task run that has not
@@ -284,8 +280,7 @@ load_run(struct sched *s, int64_t seq)
 	if (plan_build(r->d, &r->plan) < 0 || r->plan.ntr != r->rec.ntasks)
 		goto fail;
 	r->ntasks = r->rec.ntasks;
-	if ((r->stdout_by_path = stdout_by_path(r->d)) == NULL ||
-	    (r->stdout_readers = stdout_readers(r->d, &r->plan)) == NULL)
+	if (stdout_uses(r) < 0)
 		goto fail;
 	r->t = calloc((size_t)r->ntasks + 1, sizeof(*r->t));
 	if (r->t == NULL)

@@ -25,7 +25,8 @@ owner_alive(int pid)
 static int
 inproc_open(struct runtime *rt)
 {
-	struct sched_opts o = {rt->st, rt->datadir, rt->jobs, rt->grace_ms};
+	struct sched_opts o = {
+	    .st = rt->st, .datadir = rt->datadir, .jobs = rt->jobs, .grace_ms = rt->grace_ms};
 	struct sched *s;
 	struct run_rec *runs = NULL;
 	int n = store_run_list_active(rt->st, &runs);

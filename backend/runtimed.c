@@ -168,7 +168,7 @@ int
 localrt_serve(const struct localrt_opts *o, int ready_fd)
 {
 	struct daemon d = {o, NULL, NULL, RUNNING};
-	struct sched_opts so = {NULL, o->datadir, o->jobs, o->grace_ms};
+	struct sched_opts so = {.datadir = o->datadir, .jobs = o->jobs, .grace_ms = o->grace_ms};
 	int pidfd, other, sigfd = -1, nudge = -1, rc = 1;
 	sigset_t sigs;
 

@@ -178,8 +178,11 @@ sched_task_succeeded(struct sched *s, struct stask *t)
 		for (int k = 0; k < n; k++) {
 			struct stask *ch = &r->t[first + k];
 			if (--ch->npending == 0 && ch->rec.state == ST_WAITING && !r->failed &&
-			    !r->stopping)
+			    !r->stopping) {
+				/* t's success, written above, is in the next commit. */
+				ch->start_after = s->commits + 1;
 				sched_ready_push(s, ch);
+			}
 		}
 	}
 	maybe_finish_run(s, r);
@@ -435,8 +438,8 @@ start_ready(struct sched *s)
 	while (s->ready_len > 0) {
 		struct stask *t = s->ready[s->ready_head];
 
-		if (!t->run->failed && !t->run->stopping && s->used > 0 &&
-		    s->used + t->cost > s->capacity)
+		if (!t->run->failed && !t->run->stopping &&
+		    ((s->used > 0 && s->used + t->cost > s->capacity) || !sched_saved_for(s, t)))
 			break;
 		s->ready_head++;
 		s->ready_len--;
@@ -714,6 +717,7 @@ sched_start(const struct sched_opts *o, struct sched **out)
 	s->datadir = strdup(o->datadir);
 	s->capacity = 1000 * (o->jobs > 0 ? o->jobs : (cores > 0 ? (int)cores : 1));
 	s->grace_ms = o->grace_ms > 0 ? o->grace_ms : 5000;
+	s->batch_ms = o->batch_ms;
 	s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	s->cmds_tail = &s->cmds;
 	pthread_mutex_init(&s->mu, NULL);

@@ -38,6 +38,9 @@ struct stask {
 	char *value;
 	size_t value_len;
 	int readers; /* starts of task runs still to take it */
+	/* It starts only once sched->commits has reached this: the commit
+	 * holding its parents' successes (sched_save.c). */
+	int64_t start_after;
 };
 
 struct srun {
@@ -102,6 +105,8 @@ struct sched {
 	int64_t retry_at;
 	int64_t save_due; /* when the batch written since the last commit is due */
 	int save_now;	  /* a run changed: commit at the end of this turn */
+	int batch_ms;
+	int64_t commits; /* good commits so far */
 };
 
 /* attempt.c */
@@ -128,6 +133,7 @@ void sched_run_update(struct sched *s, struct srun *r);
 void sched_task_update(struct sched *s, struct stask *t);
 void sched_attempt_put(struct sched *s, struct stask *t, const struct attempt_rec *a);
 int sched_save(struct sched *s);
+int sched_saved_for(struct sched *s, const struct stask *t);
 void sched_save_final(struct sched *s, int64_t budget_ms);
 
 #endif

@@ -19,6 +19,12 @@
  * What an outage can cost is detail, never an outcome: a state the store
  * missed entirely (RUNNING, then SUCCEEDED before the store came back) is
  * recorded as its last value, with the time of the retry on its event.
+ *
+ * Nor can a crash cost an outcome that something was built on: a task run
+ * starts only once the successes of its parents are committed
+ * (sched_saved_for). Were a parent's success lost to a kill -9 after its
+ * child had taken its output, retry would run the parent again, and the
+ * run's results would mix the outputs of two runs of it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +35,8 @@
 #include "util.h"
 
 #define RETRY_MS 500
-/* How long a task run's change may wait for others to share its commit. */
+/* How long a task run's change may wait for others to share its commit,
+ * unless sched_opts says otherwise. */
 #define BATCH_MS 5
 
 struct unsaved {
@@ -89,7 +96,7 @@ static void
 record(struct sched *s, struct unsaved u, int *listed)
 {
 	if (s->nunsaved == 0)
-		s->save_due = mono_ms() + BATCH_MS;
+		s->save_due = mono_ms() + (s->batch_ms > 0 ? s->batch_ms : BATCH_MS);
 	if (*listed == 0 && push(s, u) == 0)
 		*listed = 1;
 	if (!s->save_failed)
@@ -181,6 +188,7 @@ sched_save(struct sched *s)
 	if (!s->save_failed && (s->save_err = store_flush(s->st)) != RF_OK)
 		s->save_failed = 1;
 	if (!s->save_failed) {
+		s->commits++;
 		if (s->outage) {
 			log_info("store: writable again; %zu held changes recorded", s->nunsaved);
 			s->outage = 0;
@@ -200,6 +208,18 @@ sched_save(struct sched *s)
 	}
 	s->retry_at = now + RETRY_MS;
 	return RETRY_MS;
+}
+
+/* 1 when t may start: the successes that made it ready are committed, now
+ * if need be. 0 during an outage: it waits for the store to come back. */
+int
+sched_saved_for(struct sched *s, const struct stask *t)
+{
+	if (t->start_after <= s->commits)
+		return 1;
+	s->save_now = 1;
+	sched_save(s);
+	return t->start_after <= s->commits;
 }
 
 /* The daemon is ending: a last chance, bounded, for what is still held. */

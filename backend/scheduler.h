@@ -21,6 +21,8 @@ struct sched_opts {
 	const char *datadir;
 	int jobs;     /* cores; 0 = all */
 	int grace_ms; /* stop: SIGTERM, then SIGKILL after this */
+	int batch_ms; /* how long a task run's change may wait for its commit;
+		       * 0 = 5 (sched_save.c) */
 };
 
 enum sched_verb { VERB_START, VERB_STOP, VERB_KILL, VERB_RETRY };

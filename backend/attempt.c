@@ -249,27 +249,32 @@ task_of(const struct stask *t)
 	return &d->tasks[d->steps[step_of(t)].task];
 }
 
-/* Lays out attempt n's folder and opens its files. */
 static int
 named_outputs(const struct defn_task *task)
 {
 	return task->noutputs > 1 || strcmp(task->outputs[0], "stdout") != 0;
 }
 
+/* Lays out attempt n's folder and opens its files. */
 static int
 prepare_attempt(struct sched *s, struct stask *t, const struct defn_task *task, int n,
 		const char *stdin_text, char *err, size_t errsz)
 {
 	const char *run = t->run->rec.id, *id = t->rec.id;
 	char path[PATH_MAX_];
-	int fd;
+	int fd, again = 0;
 
 	/* Only what every task needs is made now: its own working directory,
 	 * and $RUNFS_OUTPUTS when it declares outputs there. Its output files
 	 * appear when it first prints (most tasks print little or nothing). */
-	if (path_attempt_file(path, s->datadir, run, id, n, "work") < 0 ||
-	    workdir_make(s, path) < 0)
+	if (path_attempt_file(path, s->datadir, run, id, n, "work") < 0)
 		goto fail;
+	if (workdir_make(s, path) < 0) {
+		if (errno != EEXIST || workdir_reclaim(s, run, id, n) < 0 ||
+		    workdir_make(s, path) < 0)
+			goto fail;
+		again = 1;
+	}
 	if (named_outputs(task) &&
 	    (path_attempt_file(path, s->datadir, run, id, n, "outputs") < 0 ||
 	     mkdir(path, 0700) < 0))
@@ -284,7 +289,11 @@ prepare_attempt(struct sched *s, struct stask *t, const struct defn_task *task, 
 	task_log_set(&t->tlog, path, &t->out);
 	/* A retried task's combined log says where each new attempt begins
 	 * (as all of the log, at its best: a failure is logged). */
-	if (n > 1 && (fd = task_log_fd(&t->tlog)) >= 0 && dprintf(fd, "runfs: attempt %d\n", n) < 0)
+	if ((n > 1 || again) && (fd = task_log_fd(&t->tlog)) >= 0 &&
+	    dprintf(fd,
+		    again ? "runfs: attempt %d, again: its first start was not recorded\n"
+			  : "runfs: attempt %d\n",
+		    n) < 0)
 		log_warn("task log %s", path);
 	if (path_attempt_file(path, s->datadir, run, id, n, "stdout") < 0 ||
 	    lazy_file_set(&t->out.file, path) < 0)

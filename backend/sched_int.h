@@ -116,7 +116,11 @@ void attempt_finish(struct sched *s, struct stask *t);
 void attempt_abandon(struct sched *s, struct stask *t, int state, const char *why);
 
 /* workdir.c */
+/* -1 with errno EEXIST when path exists: see workdir_reclaim. */
 int workdir_make(struct sched *s, const char *path);
+/* Removes the files of attempt n of a task run that an unrecorded earlier
+ * start of the same attempt left. */
+int workdir_reclaim(struct sched *s, const char *run, const char *task, int n);
 void workdir_done(struct sched *s, const char *path);
 void workdir_free(struct sched *s);
 

@@ -6,6 +6,9 @@
  * here it is a minute, so that nothing but this rule commits a success
  * before the test looks.
  *
+ * And when the daemon was killed between an attempt's start and its record,
+ * the same attempt starts again (retry), without what the first left.
+ *
  * The runs are recorded through a backend whose configuration is local
  * (with no daemon started), and executed by a scheduler of the test's own
  * on a second connection. The backend's connection sees only what the
@@ -18,6 +21,7 @@
 
 #include "backend.h"
 #include "check.h"
+#include "layout.h"
 #include "scheduler.h"
 #include "util.h"
 
@@ -127,7 +131,8 @@ main(void)
 	struct store *st = NULL, *locker = NULL;
 	struct sched *s = NULL;
 	struct run_rec r = {0};
-	char *err = NULL, id[RUN_ID_MAX];
+	char *err = NULL, id[RUN_ID_MAX], path[PATH_MAX_], log[PATH_MAX_], *text = NULL;
+	size_t len;
 	int64_t seq;
 
 	mkdir_p(tmp, 0700);
@@ -170,6 +175,33 @@ main(void)
 	CHECK(committed_state(seq, "parent") == ST_SUCCEEDED);
 	touch("locked.end");
 	CHECK(wait_run(seq) == ST_SUCCEEDED);
+
+	/* What a kill -9 leaves when the child's start was not yet recorded:
+	 * its working directory with a file in it, and a stdout that is also
+	 * the task's log. The attempt runs again as attempt 1, afresh. */
+	seq = submit_chain("lost", id);
+	CHECK(path_attempt_file(path, dir, id, "child", 1, "work") == 0 &&
+	      mkdir_p(path, 0700) == 0);
+	strcat(path, "/junk");
+	CHECK(write_file(path, "x", 1, 0600) == 0);
+	CHECK(path_run_file(path, dir, id, "logs.d") == 0 && mkdir_p(path, 0700) == 0);
+	CHECK(path_attempt_file(path, dir, id, "child", 1, "stdout") == 0 &&
+	      write_file(path, "lost\n", 5, 0600) == 0);
+	CHECK(path_task_log(log, dir, id, "child") == 0 && link(path, log) == 0);
+	CHECK(seq > 0 && sched_launch(s, seq) == RF_OK);
+	touch("lost.go");
+	CHECK(wait_file("lost.child"));
+	touch("lost.end");
+	CHECK(wait_run(seq) == ST_SUCCEEDED);
+	CHECK(read_file(path, 4096, &text, &len) == 0);
+	CHECK_STR(text, "made\n");
+	free(text);
+	text = NULL;
+	CHECK(read_file(log, 4096, &text, &len) == 0);
+	CHECK_STR(text, "lost\nrunfs: attempt 1, again: its first start was not recorded\nmade\n");
+	free(text);
+	CHECK(path_attempt_file(path, dir, id, "child", 1, "work") == 0 && strcat(path, "/junk") &&
+	      access(path, F_OK) < 0);
 
 	run_rec_free(&r);
 	store_close(locker);

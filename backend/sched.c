@@ -1,25 +1,23 @@
 /*
  * The scheduler loop. One thread owns every active run: it loads a run from
- * the store when told to launch it, starts ready task runs FIFO within the
- * core budget, and sleeps in poll() on an eventfd (commands, and processes
- * the launcher has started), the pidfds of running attempts and their log
- * pipes, with a timeout for the nearest deadline (task timeouts, the grace
- * period of a stop, a batch of changes to commit). Other threads only queue
- * commands and launches; so nothing here needs a lock but those queues.
+ * the store when told to launch it (sched_load.c), starts ready task runs
+ * FIFO within the core budget, and sleeps in poll() on an eventfd
+ * (commands, and processes the launcher has started), the pidfds of running
+ * attempts and their log pipes, with a timeout for the nearest deadline
+ * (task timeouts, the grace period of a stop, a batch of changes to
+ * commit). Other threads only queue commands and launches; so nothing here
+ * needs a lock but those queues.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
-#include "layout.h"
 #include "sched_int.h"
 #include "util.h"
 
@@ -28,10 +26,8 @@
 #define FINAL_SAVE_MS 15000
 #define NOPIDFD_MS    20
 
-static const char *const run_dirs[] = {"logs.d", "outputs", "work"};
-
-static void
-set_message(char **dst, const char *msg)
+void
+sched_set_message(char **dst, const char *msg)
 {
 	char *m = strdup(msg);
 
@@ -101,25 +97,6 @@ sched_running_remove(struct sched *s, struct stask *t)
 	s->used -= t->cost;
 }
 
-void
-sched_run_free(struct srun *r)
-{
-	for (int i = 0; r->t && i < r->ntasks; i++) {
-		task_rec_free(&r->t[i].rec);
-		free(r->t[i].value);
-	}
-	free(r->t);
-	free(r->stdout_by_path);
-	free(r->stdout_readers);
-	plan_free(&r->plan);
-	if (r->d)
-		defn_free(r->d);
-	if (r->log_fd >= 0)
-		close(r->log_fd);
-	run_rec_free(&r->rec);
-	free(r);
-}
-
 /* Ends a run once nothing of it runs and nothing more will start. */
 static void
 maybe_finish_run(struct sched *s, struct srun *r)
@@ -138,7 +115,7 @@ maybe_finish_run(struct sched *s, struct srun *r)
 	else
 		r->rec.state = ST_SUCCEEDED;
 	if (r->stopping && !r->failed)
-		set_message(&r->rec.message, "stopped on request");
+		sched_set_message(&r->rec.message, "stopped on request");
 	r->rec.ended = now_ms();
 	r->rec.owner = 0;
 	sched_run_update(s, r);
@@ -169,7 +146,7 @@ sched_task_succeeded(struct sched *s, struct stask *t)
 	int step = r->plan.tr_step[t->rec.idx];
 
 	t->rec.state = ST_SUCCEEDED;
-	set_message(&t->rec.message, "");
+	sched_set_message(&t->rec.message, "");
 	sched_task_update(s, t);
 	r->nsucceeded++;
 	for (int c = 0; c < r->plan.step_nchildren[step]; c++) {
@@ -196,16 +173,16 @@ sched_task_failed(struct sched *s, struct stask *t, const char *why)
 
 	if (r->stopping) {
 		t->rec.state = ST_TERMINATED;
-		set_message(&t->rec.message, "stopped on request");
+		sched_set_message(&t->rec.message, "stopped on request");
 	} else if (t->rec.attempts < t->rec.max_attempts && !r->failed) {
 		t->rec.state = ST_WAITING;
 		snprintf(msg, sizeof(msg), "attempt %d of %d %s; retrying", t->rec.attempts,
 			 t->rec.max_attempts, why);
-		set_message(&t->rec.message, msg);
+		sched_set_message(&t->rec.message, msg);
 		sched_ready_push(s, t);
 	} else {
 		t->rec.state = ST_FAILED;
-		set_message(&t->rec.message, why);
+		sched_set_message(&t->rec.message, why);
 	}
 	/* The task's change is recorded before the run's, so that events
 	 * read in cause-then-effect order. */
@@ -215,142 +192,10 @@ sched_task_failed(struct sched *s, struct stask *t, const char *why)
 		r->failed = 1;
 		r->rec.state = ST_FAILED;
 		snprintf(msg, sizeof(msg), "task %s failed: %s", t->rec.id, why);
-		set_message(&r->rec.message, msg);
+		sched_set_message(&r->rec.message, msg);
 		sched_run_update(s, r);
 	}
 	maybe_finish_run(s, r);
-}
-
-static int
-is_stdout(const struct defn *d, int step, int output)
-{
-	return strcmp(d->tasks[d->steps[step].task].outputs[output], "stdout") == 0;
-}
-
-/*
- * How each step's stdout is passed on: by_path, whether someone receives
- * it as a path ({"path"} arguments and results), so that the file must
- * exist even when empty; readers, how many task runs take each copy's by
- * {"from"} (a fan-in takes every copy's).
- */
-static int
-stdout_uses(struct srun *r)
-{
-	const struct defn *d = r->d;
-
-	r->stdout_by_path = calloc((size_t)d->nsteps + 1, 1);
-	r->stdout_readers = calloc((size_t)d->nsteps + 1, sizeof(int));
-	if (r->stdout_by_path == NULL || r->stdout_readers == NULL)
-		return -1;
-	for (int s = 0; s < d->nsteps; s++) {
-		for (int i = 0; i < d->steps[s].nargs; i++) {
-			const struct defn_arg *a = &d->steps[s].args[i];
-			if (a->kind == ARG_LIT || !is_stdout(d, a->step, a->output))
-				continue;
-			if (a->kind == ARG_PATH)
-				r->stdout_by_path[a->step] = 1;
-			else
-				r->stdout_readers[a->step] += r->plan.step_count[s];
-		}
-	}
-	for (int i = 0; i < d->nresults; i++) {
-		const struct defn_result *res = &d->results[i];
-		if (res->by_path && is_stdout(d, res->step, res->output))
-			r->stdout_by_path[res->step] = 1;
-	}
-	return 0;
-}
-
-/* Builds the in-memory run from the store. A task run that has not
- * succeeded starts over (retry); one that succeeded keeps its outputs. */
-static struct srun *
-load_run(struct sched *s, int64_t seq)
-{
-	struct srun *r = calloc(1, sizeof(*r));
-	char *text = NULL, *err = NULL, path[PATH_MAX_];
-	int got;
-
-	if (r == NULL)
-		return NULL;
-	r->log_fd = -1;
-	if (store_run_get_seq(s->st, seq, &r->rec) != RF_OK ||
-	    store_run_definition(s->st, seq, &text) != RF_OK)
-		goto fail;
-	if (defn_parse(text, strlen(text), &r->d, &err) < 0) {
-		log_warnx("run %s: recorded definition no longer parses: %s", r->rec.id, err);
-		goto fail;
-	}
-	if (plan_build(r->d, &r->plan) < 0 || r->plan.ntr != r->rec.ntasks)
-		goto fail;
-	r->ntasks = r->rec.ntasks;
-	if (stdout_uses(r) < 0)
-		goto fail;
-	r->t = calloc((size_t)r->ntasks + 1, sizeof(*r->t));
-	if (r->t == NULL)
-		goto fail;
-	for (int from = 0; from < r->ntasks; from += got) {
-		struct task_rec page[256];
-		got = store_task_list(s->st, seq, from, 256, page);
-		if (got <= 0)
-			goto fail;
-		for (int i = 0; i < got; i++)
-			r->t[from + i].rec = page[i];
-	}
-	for (int i = 0; i < r->ntasks; i++) {
-		struct stask *t = &r->t[i];
-		const struct defn_task *task = &r->d->tasks[r->d->steps[r->plan.tr_step[i]].task];
-		int cap = s->capacity;
-
-		t->run = r;
-		t->tlog.file.fd = -1;
-		t->cost = task->cpu_milli < 1 ? 1 : (task->cpu_milli > cap ? cap : task->cpu_milli);
-		if (t->rec.state == ST_SUCCEEDED) {
-			r->nsucceeded++;
-			continue;
-		}
-		if (t->rec.state != ST_WAITING || t->rec.max_attempts <= t->rec.attempts) {
-			t->rec.state = ST_WAITING;
-			t->rec.max_attempts = t->rec.attempts + task->retries + 1;
-			set_message(&t->rec.message, "");
-			sched_task_update(s, t);
-		}
-	}
-	for (int i = 0; i < r->ntasks; i++) {
-		int step = r->plan.tr_step[i];
-		for (int c = 0; c < r->plan.step_nchildren[step]; c++) {
-			int cs = r->plan.step_children[step][c];
-			for (int k = 0; k < r->plan.step_count[cs]; k++)
-				if (r->t[i].rec.state != ST_SUCCEEDED)
-					r->t[r->plan.step_first[cs] + k].npending++;
-		}
-	}
-	/* The run's flat folders (layout.h), made once for all its tasks. */
-	for (size_t i = 0; i < sizeof(run_dirs) / sizeof(run_dirs[0]); i++) {
-		if (path_run_file(path, s->datadir, r->rec.id, run_dirs[i]) < 0 ||
-		    (mkdir(path, 0700) < 0 && errno != EEXIST)) {
-			log_warn("run %s: %s", r->rec.id, run_dirs[i]);
-			goto fail;
-		}
-	}
-	if (path_run_file(path, s->datadir, r->rec.id, "logs") < 0 ||
-	    (r->log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0) {
-		log_warn("run %s: open logs", r->rec.id);
-		goto fail;
-	}
-	r->rec.state = r->nsucceeded > 0 ? ST_RUNNING : ST_WAITING;
-	r->rec.prepared = 0;
-	r->rec.owner = getpid();
-	r->rec.ended = 0;
-	set_message(&r->rec.message, "");
-	sched_run_update(s, r);
-	free(text);
-	return r;
-fail:
-	log_warnx("run %lld: cannot be loaded for execution", (long long)seq);
-	free(text);
-	free(err);
-	sched_run_free(r);
-	return NULL;
 }
 
 /* Called with s->launching == seq; clears it in the same critical section
@@ -361,13 +206,14 @@ launch(struct sched *s, int64_t seq)
 {
 	struct srun *r;
 
-	if ((r = load_run(s, seq)) == NULL) {
+	if ((r = sched_load_run(s, seq)) == NULL) {
 		struct run_rec rec = {0};
 		/* Leave no run looking as if it waited for something. */
 		if (store_run_get_seq(s->st, seq, &rec) == RF_OK) {
 			rec.state = ST_FAILED;
 			rec.ended = now_ms();
-			set_message(&rec.message, "runfs could not load the run for execution");
+			sched_set_message(&rec.message,
+					  "runfs could not load the run for execution");
 			store_run_update(s->st, &rec);
 			run_rec_free(&rec);
 		}
@@ -555,7 +401,8 @@ kill_all(struct sched *s)
 		r->rec.state = ST_KILLED;
 		r->rec.ended = now_ms();
 		r->rec.owner = 0;
-		set_message(&r->rec.message, "the runfs daemon ended while the run was executing");
+		sched_set_message(&r->rec.message,
+				  "the runfs daemon ended while the run was executing");
 		sched_run_update(s, r);
 		pthread_mutex_lock(&s->mu);
 		s->runs = r->next;

@@ -130,6 +130,12 @@ void sched_task_succeeded(struct sched *s, struct stask *t);
 void sched_task_failed(struct sched *s, struct stask *t, const char *why);
 int sched_running_add(struct sched *s, struct stask *t);
 void sched_running_remove(struct sched *s, struct stask *t);
+void sched_set_message(char **dst, const char *msg);
+
+/* sched_load.c */
+/* The run as the store has it, its unfinished task runs made ready to run
+ * (again); NULL when it cannot be loaded (logged). */
+struct srun *sched_load_run(struct sched *s, int64_t seq);
 void sched_run_free(struct srun *r);
 
 /* sched_save.c */

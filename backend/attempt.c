@@ -516,8 +516,6 @@ attempt_start(struct sched *s, struct stask *t)
 		goto nomem;
 	t->launch = j;
 	j = NULL;
-	s->nlaunching++;
-	launcher_push(s->launcher, t->launch);
 	/* Recorded as running from here: it holds its cores, and a failure
 	 * to start is recorded as this attempt's end. */
 	t->rec.state = ST_RUNNING;
@@ -534,6 +532,10 @@ attempt_start(struct sched *s, struct stask *t)
 			r->rec.started = now_ms();
 		sched_run_update(s, r);
 	}
+	/* Last: once the launcher has it, the task may run (and be seen
+	 * running) before this thread goes on. */
+	s->nlaunching++;
+	launcher_push(s->launcher, t->launch);
 	goto out;
 nomem:
 	snprintf(err, sizeof(err), "out of memory");

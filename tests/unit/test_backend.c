@@ -10,6 +10,7 @@
 #include "backend.h"
 #include "check.h"
 #include "layout.h"
+#include "runwait.h"
 #include "util.h"
 
 static struct backend *b;
@@ -29,23 +30,17 @@ submit(const char *def, int start)
 	return id;
 }
 
-/* Polls until the run completes (at most 20 s); returns the state. */
 static int
 wait_run(const char *id)
 {
 	struct run_rec r = {0};
-	int st = -1;
+	int64_t seq;
 
-	for (int i = 0; i < 2000; i++) {
-		if (backend_run(b, id, &r) != RF_OK)
-			return -1;
-		st = r.state;
-		run_rec_free(&r);
-		if (state_completed(st))
-			return st;
-		usleep(10000);
-	}
-	return st;
+	if (backend_run(b, id, &r) != RF_OK)
+		return -1;
+	seq = r.seq;
+	run_rec_free(&r);
+	return wait_completed(b, seq);
 }
 
 /* A FAILED run may still have task runs finishing: retry applies once

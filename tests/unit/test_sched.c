@@ -22,6 +22,7 @@
 #include "backend.h"
 #include "check.h"
 #include "layout.h"
+#include "runwait.h"
 #include "scheduler.h"
 #include "util.h"
 
@@ -105,24 +106,6 @@ committed_state(int64_t seq, const char *tid)
 	return state;
 }
 
-static int
-wait_run(int64_t seq)
-{
-	struct run_rec r = {0};
-	int state = -1;
-
-	for (int i = 0; i < 1000; i++) {
-		if (backend_run_seq(b, seq, &r) != RF_OK)
-			return -1;
-		state = r.state;
-		run_rec_free(&r);
-		if (state_completed(state))
-			break;
-		usleep(10000);
-	}
-	return state;
-}
-
 int
 main(void)
 {
@@ -156,7 +139,7 @@ main(void)
 	CHECK(wait_file("plain.child"));
 	CHECK(committed_state(seq, "parent") == ST_SUCCEEDED);
 	touch("plain.end");
-	CHECK(wait_run(seq) == ST_SUCCEEDED);
+	CHECK(wait_completed(b, seq) == ST_SUCCEEDED);
 
 	/* The store locked by another connection for the whole run: the
 	 * child waits for the store, and starts once it can be written. */
@@ -174,7 +157,7 @@ main(void)
 	CHECK(wait_file("locked.child"));
 	CHECK(committed_state(seq, "parent") == ST_SUCCEEDED);
 	touch("locked.end");
-	CHECK(wait_run(seq) == ST_SUCCEEDED);
+	CHECK(wait_completed(b, seq) == ST_SUCCEEDED);
 
 	/* What a kill -9 leaves when the child's start was not yet recorded:
 	 * its working directory with a file in it, and a stdout that is also
@@ -192,7 +175,7 @@ main(void)
 	touch("lost.go");
 	CHECK(wait_file("lost.child"));
 	touch("lost.end");
-	CHECK(wait_run(seq) == ST_SUCCEEDED);
+	CHECK(wait_completed(b, seq) == ST_SUCCEEDED);
 	CHECK(read_file(path, 4096, &text, &len) == 0);
 	CHECK_STR(text, "made\n");
 	free(text);

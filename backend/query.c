@@ -170,10 +170,10 @@ backend_result(struct backend *b, int64_t run_seq, int i, char **path, char **co
 {
 	struct run_rec r = {0};
 	struct buf out = {0};
-	char file[PATH_MAX_];
+	char file[PATH_MAX_], dir[PATH_MAX_];
 	enum rerr e;
 	int first, n, single, by_path;
-	const char *oname;
+	const char *oname, *files;
 
 	*path = *content = *err = NULL;
 	if ((e = store_run_get_seq(b->st, run_seq, &r)) != RF_OK)
@@ -202,14 +202,15 @@ backend_result(struct backend *b, int64_t run_seq, int i, char **path, char **co
 		oname = file;
 	}
 	pthread_mutex_unlock(&b->cache_mu);
+	/* Once, not per copy: for a saved configuration it reads the file. */
+	files = backend_files(b, r.config, dir, sizeof(dir));
 	for (int k = 0; k < n; k++) {
 		struct task_rec t = {0};
-		char p[PATH_MAX_], dir[PATH_MAX_];
+		char p[PATH_MAX_];
 
 		if ((e = store_task_get(b->st, run_seq, first + k, &t)) != RF_OK)
 			goto out;
-		if (path_output(p, backend_files(b, r.config, dir, sizeof(dir)), r.id, t.id,
-				t.attempts, oname) < 0)
+		if (path_output(p, files, r.id, t.id, t.attempts, oname) < 0)
 			e = RF_IO;
 		task_rec_free(&t);
 		if (e == RF_OK && single && !by_path)

@@ -191,5 +191,6 @@ main(void)
 	sched_stop(s);
 	store_close(st);
 	backend_close(b);
+	CHECK(remove_tree(dir) == 0);
 	return check_done();
 }

@@ -34,6 +34,17 @@ queue_append(struct queue *q, struct launch *j)
 	q->tail = &j->next;
 }
 
+/* Takes the oldest, or NULL. */
+static struct launch *
+queue_pop(struct queue *q)
+{
+	struct launch *j = q->head;
+
+	if (j && (q->head = j->next) == NULL)
+		q->tail = &q->head;
+	return j;
+}
+
 /* Takes the whole queue, oldest first. */
 static struct launch *
 queue_take(struct queue *q)
@@ -74,10 +85,8 @@ launcher_main(void *arg)
 
 		while (l->todo.head == NULL && !l->quit)
 			pthread_cond_wait(&l->todo_cv, &l->mu);
-		if ((j = l->todo.head) == NULL)
+		if ((j = queue_pop(&l->todo)) == NULL)
 			break;
-		if ((l->todo.head = j->next) == NULL)
-			l->todo.tail = &l->todo.head;
 		pthread_mutex_unlock(&l->mu);
 		j->rc = exec_start(&j->req, &j->proc, j->err, sizeof(j->err));
 		pthread_mutex_lock(&l->mu);

@@ -564,7 +564,7 @@ sched_start(const struct sched_opts *o, struct sched **out)
 	s->datadir = strdup(o->datadir);
 	s->capacity = 1000 * (o->jobs > 0 ? o->jobs : (cores > 0 ? (int)cores : 1));
 	s->grace_ms = o->grace_ms > 0 ? o->grace_ms : 5000;
-	s->batch_ms = o->batch_ms;
+	s->batch_ms = o->batch_ms > 0 ? o->batch_ms : BATCH_MS;
 	s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	s->cmds_tail = &s->cmds;
 	pthread_mutex_init(&s->mu, NULL);

@@ -12,6 +12,10 @@
 #include "scheduler.h"
 #include "store.h"
 
+/* How long a task run's change may wait for others to share its commit
+ * (sched_save.c), unless sched_opts says otherwise. */
+#define BATCH_MS 5
+
 struct srun;
 
 struct unsaved;
@@ -105,8 +109,8 @@ struct sched {
 	int64_t retry_at;
 	int64_t save_due; /* when the batch written since the last commit is due */
 	int save_now;	  /* a run changed: commit at the end of this turn */
-	int batch_ms;
-	int64_t commits; /* good commits so far */
+	int batch_ms;	  /* BATCH_MS, or sched_opts's */
+	int64_t commits;  /* good commits so far */
 };
 
 /* attempt.c */

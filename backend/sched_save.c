@@ -4,7 +4,7 @@
  * The scheduler's memory is the truth about the runs it executes; the store
  * is what everyone else reads. Writes are batched: a run's change is
  * committed at the end of the turn that made it, a task run's may wait
- * BATCH_MS for others to share its commit (committed a turn at a time, a
+ * BATCH_MS (sched_int.h) for others to share its commit (committed a turn at a time, a
  * layered graph wrote 15 WAL pages for each of its tasks). In this process
  * the change shows at once all the same: its readers share the connection
  * and its feed runs on the write. A failure (the store locked by another
@@ -35,9 +35,6 @@
 #include "util.h"
 
 #define RETRY_MS 500
-/* How long a task run's change may wait for others to share its commit,
- * unless sched_opts says otherwise. */
-#define BATCH_MS 5
 
 struct unsaved {
 	struct srun *r;
@@ -96,7 +93,7 @@ static void
 record(struct sched *s, struct unsaved u, int *listed)
 {
 	if (s->nunsaved == 0)
-		s->save_due = mono_ms() + (s->batch_ms > 0 ? s->batch_ms : BATCH_MS);
+		s->save_due = mono_ms() + s->batch_ms;
 	if (*listed == 0 && push(s, u) == 0)
 		*listed = 1;
 	if (!s->save_failed)

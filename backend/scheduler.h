@@ -22,7 +22,7 @@ struct sched_opts {
 	int jobs;     /* cores; 0 = all */
 	int grace_ms; /* stop: SIGTERM, then SIGKILL after this */
 	int batch_ms; /* how long a task run's change may wait for its commit;
-		       * 0 = 5 (sched_save.c) */
+		       * 0 = BATCH_MS (sched_int.h) */
 };
 
 enum sched_verb { VERB_START, VERB_STOP, VERB_KILL, VERB_RETRY };

@@ -30,17 +30,25 @@ submit(const char *def, int start)
 	return id;
 }
 
+/* The run's seq, or -1. */
+static int64_t
+seq_of(const char *id)
+{
+	struct run_rec r = {0};
+	int64_t seq = -1;
+
+	if (backend_run(b, id, &r) == RF_OK)
+		seq = r.seq;
+	run_rec_free(&r);
+	return seq;
+}
+
 static int
 wait_run(const char *id)
 {
-	struct run_rec r = {0};
-	int64_t seq;
+	int64_t seq = seq_of(id);
 
-	if (backend_run(b, id, &r) != RF_OK)
-		return -1;
-	seq = r.seq;
-	run_rec_free(&r);
-	return wait_completed(b, seq);
+	return seq < 0 ? -1 : wait_completed(b, seq);
 }
 
 /* A FAILED run may still have task runs finishing: retry applies once
@@ -49,13 +57,11 @@ static int
 wait_retryable(const char *id)
 {
 	struct run_rec r = {0};
-	int64_t seq;
+	int64_t seq = seq_of(id);
 	int ok = 0;
 
-	if (backend_run(b, id, &r) != RF_OK)
+	if (seq < 0)
 		return 0;
-	seq = r.seq;
-	run_rec_free(&r);
 	/* By seq: that lookup fills the task counts the verbs depend on. */
 	for (int i = 0; i < 2000 && !ok; i++) {
 		if (backend_run_seq(b, seq, &r) != RF_OK)
@@ -71,18 +77,16 @@ wait_retryable(const char *id)
 static char *
 result(const char *id, int i)
 {
-	struct run_rec r = {0};
 	char *path = NULL, *content = NULL, *err = NULL, *data = NULL;
 	size_t len = 0;
+	int64_t seq = seq_of(id);
 
-	if (backend_run(b, id, &r) != RF_OK)
+	if (seq < 0)
 		return NULL;
-	if (backend_result(b, r.seq, i, &path, &content, &len, &err) != RF_OK) {
-		run_rec_free(&r);
+	if (backend_result(b, seq, i, &path, &content, &len, &err) != RF_OK) {
 		free(err);
 		return NULL;
 	}
-	run_rec_free(&r);
 	if (path) {
 		read_file(path, 1 << 20, &data, &len);
 		free(path);
@@ -94,12 +98,9 @@ result(const char *id, int i)
 static struct task_rec
 task(const char *run, const char *tid)
 {
-	struct run_rec r = {0};
 	struct task_rec t = {0};
 
-	backend_run(b, run, &r);
-	backend_task_find(b, r.seq, tid, &t);
-	run_rec_free(&r);
+	backend_task_find(b, seq_of(run), tid, &t);
 	return t;
 }
 

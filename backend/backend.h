@@ -85,7 +85,9 @@ const char *backend_files(struct backend *b, const char *config, char *buf, size
  * directory is not visible here: the one line its content is instead
  * (malloc'd). NULL when the file is merely not written yet. */
 char *backend_unseen(struct backend *b, const char *path);
-/* The file holding output `name` of a task run (its latest attempt). */
+/* The file holding output `name` of a task run (its latest attempt);
+ * RF_AGAIN while the task run may still succeed, RF_FAILED once it will
+ * not (it failed, or its run ended without it). */
 enum rerr backend_output_path(struct backend *b, const struct run_rec *r, const struct task_rec *t,
 			      const char *name, char *path);
 

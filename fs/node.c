@@ -94,16 +94,45 @@ name_index(const char *const *names, int count, const char *name)
 	return -1;
 }
 
+/* Each entry is the node that looking its name up gives, so that readdir's
+ * d_ino is always the st_ino of the same name (find -inum, rsync -H and
+ * backup tools compare them). */
 int
-list_names(const struct node *dir, const char *const *names, const enum kind *kinds, int count,
-	   off_t from, fill_fn fill, void *ctx)
+list_names(const struct node *dir, const char *const *names, int count, off_t from, fill_fn fill,
+	   void *ctx)
 {
 	for (int i = (int)from; i < count; i++) {
-		struct node c = {kinds[i], dir->run, dir->task, i};
+		struct node c;
+		int err = kind_table[dir->kind]->lookup(dir, names[i], &c);
+		if (err)
+			return err;
 		if (fill(ctx, names[i], &c, i + 1))
 			break;
 	}
 	return 0;
+}
+
+/* The folder each kind of folder is listed in. */
+static const enum kind parent_kind[K_COUNT] = {
+    [K_ROOT] = K_ROOT,		[K_CONFIGS] = K_ROOT,
+    [K_RUNS] = K_ROOT,		[K_BY_STATE] = K_ROOT,
+    [K_STATE_DIR] = K_BY_STATE, [K_RUN] = K_RUNS,
+    [K_RESULTS] = K_RUN,	[K_ARTIFACTS] = K_RUN,
+    [K_TASKS] = K_RUN,		[K_ARTIFACT_DIR] = K_ARTIFACTS,
+    [K_TASK] = K_TASKS,		[K_INPUTS] = K_TASK,
+    [K_OUTPUTS] = K_TASK,
+};
+
+void
+node_parent(const struct node *dir, struct node *parent)
+{
+	enum kind k = parent_kind[dir->kind];
+
+	*parent = (struct node){.kind = k == K_NONE ? K_ROOT : k};
+	if (k != K_ROOT && k != K_RUNS && k != K_BY_STATE && k != K_NONE)
+		parent->run = dir->run;
+	if (k == K_TASK || k == K_ARTIFACT_DIR)
+		parent->task = dir->task;
 }
 
 int
@@ -236,6 +265,19 @@ run_time(const struct node *n, int64_t *mtime, int created)
 	*mtime = created ? r.created : run_mtime(&r);
 	run_rec_free(&r);
 	return 0;
+}
+
+int
+node_run_ended(const struct node *n)
+{
+	struct run_rec r = {0};
+	int ended;
+
+	if (node_run_brief(n, &r) != 0)
+		return 0;
+	ended = state_completed(r.state) && r.ended != 0;
+	run_rec_free(&r);
+	return ended;
 }
 
 int

@@ -171,9 +171,11 @@ int node_run_brief(const struct node *n, struct run_rec *r);
 int node_task(const struct node *n, struct task_rec *t);
 /* Looks a name up in a fixed list of names; returns its index or -1. */
 int name_index(const char *const *names, int count, const char *name);
-/* Lists fixed names as children of kind `kind` with sub = index, from `from`. */
-int list_names(const struct node *dir, const char *const *names, const enum kind *kinds, int count,
-	       off_t from, fill_fn fill, void *ctx);
+/* Lists fixed names from `from`, each as the directory's lookup finds it. */
+int list_names(const struct node *dir, const char *const *names, int count, off_t from,
+	       fill_fn fill, void *ctx);
+/* The folder that lists the folder dir (".." in a listing). */
+void node_parent(const struct node *dir, struct node *parent);
 /* The i-th line of a newline-separated list, copied into out; 0 or ENOENT. */
 int nth_line(const char *lines, int i, char *out, size_t outsz);
 int line_index(const char *lines, const char *name);
@@ -200,6 +202,8 @@ int written_word(const char *data, size_t len, char *out, size_t outsz);
 /* The mtime of a node whose content follows its run's state: the run's
  * last change. 0 or an errno value. */
 int node_run_mtime(const struct node *n, int64_t *mtime);
+/* 1 when the node's run has ended: what is missing now will never come. */
+int node_run_ended(const struct node *n);
 /* When the node's run was made. */
 int node_run_created(const struct node *n, int64_t *mtime);
 

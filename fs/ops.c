@@ -100,15 +100,22 @@ node_stat(const struct node *n, struct stat *st)
 			err = o->render(n, &b, &mtime);
 			st->st_size = (off_t)b.len;
 			buf_free(&b);
-			/* Unavailable content (a result too early) still exists. */
-			if (err == EAGAIN || err == ENODATA)
-				err = 0;
 		} else if (o->path) {
 			char path[PATH_MAX_];
 			if ((err = o->path(n, path, &mtime)) == 0)
 				data_file_stat(path, &st->st_size, &mtime);
-			if (err == EAGAIN || err == ENODATA)
-				err = 0;
+		}
+		/*
+		 * Unavailable content (a result too early, an output of a task
+		 * run that failed) still exists, with nothing in it, and is
+		 * readable by its owner only: GNU tar never opens an empty file
+		 * that everyone may read, and would archive it as empty without
+		 * a word, where cp, rsync and shutil open it and report the
+		 * error that open gives (docs/TREE.md, "Copying a run").
+		 */
+		if (err == EAGAIN || err == ENODATA) {
+			st->st_mode &= ~(mode_t)(S_IRGRP | S_IROTH | S_IWGRP | S_IWOTH);
+			err = 0;
 		}
 	}
 	st->st_blocks = (st->st_size + 511) / 512;
@@ -273,7 +280,7 @@ static void
 op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	struct dirfill d = {.req = req, .size = size};
-	struct node n, self;
+	struct node n, parent;
 	int err = 0;
 
 	(void)fi;
@@ -287,10 +294,10 @@ op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_f
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	self = n;
-	if (off == 0 && fill(&d, ".", &self, -1))
+	node_parent(&n, &parent);
+	if (off == 0 && fill(&d, ".", &n, -1))
 		goto done;
-	if (off <= 1 && fill(&d, "..", &self, 0))
+	if (off <= 1 && fill(&d, "..", &parent, 0))
 		goto done;
 	err = ops_of(&n)->list(&n, off >= 2 ? off - 2 : 0, fill, &d);
 done:

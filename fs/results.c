@@ -94,11 +94,10 @@ result_open(const struct node *n, struct fh *fh)
 static int
 result_size(const struct node *n, off_t *size, int64_t *mtime)
 {
-	int err = result_get(n, NULL, size);
+	int err = result_get(n, NULL, size), merr = node_run_mtime(n, mtime);
 
-	if (err == EAGAIN || err == ENODATA)
-		err = 0;
-	return err ? err : node_run_mtime(n, mtime);
+	/* EAGAIN and ENODATA are for node_stat: the file exists, unreadable. */
+	return err ? err : merr;
 }
 
 const struct kind_ops result_ops = {.mode = 0444, .size = result_size, .open = result_open};

@@ -25,7 +25,7 @@ root_lookup(const struct node *dir, const char *name, struct node *child)
 static int
 root_list(const struct node *dir, off_t from, fill_fn fill, void *ctx)
 {
-	return list_names(dir, root_names, root_kinds, NROOT, from, fill, ctx);
+	return list_names(dir, root_names, NROOT, from, fill, ctx);
 }
 
 const struct kind_ops root_ops = {

@@ -45,7 +45,7 @@ run_lookup(const struct node *dir, const char *name, struct node *child)
 static int
 run_list(const struct node *dir, off_t from, fill_fn fill, void *ctx)
 {
-	return list_names(dir, run_names, run_kinds, NRUN, from, fill, ctx);
+	return list_names(dir, run_names, NRUN, from, fill, ctx);
 }
 
 /* A run's folder has the same entries all its life: its mtime is when

@@ -83,13 +83,7 @@ task_lookup(const struct node *dir, const char *name, struct node *child)
 static int
 task_list(const struct node *dir, off_t from, fill_fn fill, void *ctx)
 {
-	for (int i = (int)from; i < NTASK; i++) {
-		struct node c;
-		task_lookup(dir, task_names[i], &c);
-		if (fill(ctx, task_names[i], &c, i + 1))
-			break;
-	}
-	return 0;
+	return list_names(dir, task_names, NTASK, from, fill, ctx);
 }
 
 const struct kind_ops task_ops = {
@@ -265,7 +259,8 @@ input_render(const struct node *n, struct buf *out, int64_t *mtime)
 		if (i++ != n->sub)
 			continue;
 		if (json_is_null(v)) {
-			err = EAGAIN; /* its parents have not succeeded yet */
+			/* its parents have not succeeded yet */
+			err = node_run_ended(n) ? ENODATA : EAGAIN;
 		} else {
 			size_t len = 0;
 			char *bytes = json_bytes_get(v, &len);
@@ -359,9 +354,7 @@ output_path(const struct node *n, char *path, int64_t *mtime)
 		return err;
 	if ((err = node_task(n, &t)) == 0) {
 		*mtime = t.updated;
-		if (t.state != ST_SUCCEEDED)
-			err = EAGAIN;
-		else if ((err = nth_line(t.outputs, n->sub, name, sizeof(name))) == 0)
+		if ((err = nth_line(t.outputs, n->sub, name, sizeof(name))) == 0)
 			err = rerr_errno(backend_output_path(fs_backend, &r, &t, name, path));
 	}
 	task_rec_free(&t);

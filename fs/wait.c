@@ -80,14 +80,6 @@ wait_read(fuse_req_t req, struct fh *fh, size_t size)
 		watch_park(fh->node.run, req, fh, size, wait_serve, 1);
 }
 
-static int
-stream_open(const struct node *n, struct fh *fh)
-{
-	(void)n;
-	fh->stream = 1;
-	return 0;
-}
-
 /* Appends the lines of the run's events after *cursor to out; returns
  * how many (0 when none are new), moving *cursor on. */
 static int
@@ -127,32 +119,61 @@ run_ended(const struct run_rec *r)
 }
 
 /*
+ * The whole content of an ended run's wait or events, or EAGAIN while the
+ * run goes on. The lines of events are rendered once for the stat, open
+ * and read that follow each other.
+ */
+static int
+ended_content(const struct node *n, struct buf *out, int64_t *mtime)
+{
+	struct run_rec r = {0};
+	int64_t ignored;
+	int err = 0;
+
+	if ((err = node_run_brief(n, &r)) != 0)
+		return err;
+	*mtime = run_mtime(&r);
+	if (!run_ended(&r)) {
+		err = EAGAIN;
+	} else if (n->kind == K_WAIT) {
+		err = buf_printf(out, "%s\n", state_name(r.state)) < 0 ? ENOMEM : 0;
+	} else {
+		int64_t key[2] = {r.last_event, r.updated};
+		err = memo_render(n, key, all_events, out, &ignored);
+	}
+	run_rec_free(&r);
+	return err;
+}
+
+/*
  * Until its run has ended, a stream has no length to tell (size 0). Then
  * it is an ordinary file with its exact size, so that `cp -r`, `tar` and
- * `rsync` of a finished run copy wait and events whole; the lines of
- * events are rendered once for the stat, open and read that follow.
+ * `rsync` of a finished run copy wait and events whole.
  */
 static int
 stream_size(const struct node *n, off_t *size, int64_t *mtime)
 {
-	struct run_rec r = {0};
 	struct buf all = {0};
-	int64_t ignored;
-	int err;
+	int err = ended_content(n, &all, mtime);
 
-	*size = 0;
-	if ((err = node_run_brief(n, &r)) != 0)
-		return err;
-	*mtime = run_mtime(&r);
-	if (run_ended(&r) && n->kind == K_WAIT) {
-		*size = (off_t)strlen(state_name(r.state)) + 1;
-	} else if (run_ended(&r)) {
-		int64_t key[2] = {r.last_event, r.updated};
-		err = memo_render(n, key, all_events, &all, &ignored);
-		*size = (off_t)all.len;
-		buf_free(&all);
+	*size = (off_t)all.len;
+	buf_free(&all);
+	return err == EAGAIN ? 0 : err;
+}
+
+/* Opened once its run has ended, it is an ordinary file, read at any
+ * offset (tar, head's seek back); before, a stream of what comes. */
+static int
+stream_open(const struct node *n, struct fh *fh)
+{
+	int64_t mtime;
+	int err = ended_content(n, &fh->data, &mtime);
+
+	if (err == EAGAIN) {
+		fh->data.len = 0;
+		fh->stream = 1;
+		err = 0;
 	}
-	run_rec_free(&r);
 	return err;
 }
 
@@ -173,8 +194,6 @@ events_serve(fuse_req_t req, struct fh *fh, size_t size)
 	int ended;
 
 	pthread_mutex_lock(&fh->mu);
-	if (fh->data.len > fh->reply_off)
-		return reply_pending(req, fh, size);
 	/* The run first, then its events: when it has ended, its last event
 	 * is already recorded, so no new line means the end. */
 	if (node_run_brief(&fh->node, &r) != 0) {
@@ -184,7 +203,11 @@ events_serve(fuse_req_t req, struct fh *fh, size_t size)
 	}
 	ended = run_ended(&r);
 	run_rec_free(&r);
-	if (fetch_events(fh) > 0)
+	/* As many lines as were asked for and are known: a read comes back
+	 * short only when nothing more is recorded yet, or at the end. */
+	while (fh->data.len - fh->reply_off < size && fetch_events(fh) > 0)
+		;
+	if (fh->data.len > fh->reply_off)
 		return reply_pending(req, fh, size);
 	pthread_mutex_unlock(&fh->mu);
 	if (!ended)

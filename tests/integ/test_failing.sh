@@ -49,7 +49,9 @@ assert_eq WAITING "$(rd "$T_/status")" "never/status"
 assert_eq 0 "$(rd "$T_/attempts")" "never/attempts"
 assert_eq "" "$(rd "$T_/started")" "never/started"
 assert_eq "" "$(rd "$T_/exit_code")" "never/exit_code"
-assert_contains "$(read_error "$T_/inputs/input")" "Resource temporarily unavailable" "never/inputs/input"
+# Its parent failed and the run has ended: the input will never come.
+assert_contains "$(read_error "$T_/inputs/input")" "No data available" "never/inputs/input"
+assert_eq 400 "$(timeout "$TO" stat -c %a "$T_/inputs/input")" "never/inputs/input's mode"
 
 assert_contains "$(read_error "$R/results/0")" "No data available" "reading results/0"
 

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "backend_int.h"
+#include "bind.h"
 #include "config.h"
 #include "follow.h"
 #include "guard.h"
@@ -35,29 +36,43 @@ follow_store(void *arg)
 		log_warnx("cannot read the changes other processes made");
 }
 
+/* Checks everything that can fail before a mount goes to the background:
+ * the configuration, the data directory, the store (opened, upgraded and
+ * closed again: a connection must not cross the daemon's fork) and what
+ * the default runtime needs (the local runtime's daemon). No thread, no
+ * process is left behind. */
 enum rerr
-backend_open(const struct backend_opts *o, struct backend **out, char **err)
+backend_check(const struct backend_opts *o, struct backend **out, char **err)
 {
 	struct backend *b = calloc(1, sizeof(*b));
+	const struct runtime_ops *dflt;
+	json_t *doc = NULL;
 	char path[PATH_MAX_];
+	enum rerr e = RF_INVAL;
 
 	*err = NULL;
 	if (b == NULL)
 		return RF_NOMEM;
 	pthread_mutex_init(&b->cache_mu, NULL);
+	pthread_mutex_init(&b->config_mu, NULL);
 	b->datadir = strdup(o->datadir);
-	b->config = strdup(config_canonical(o->config));
+	b->config = strdup(runtime_canonical(o->config));
 	if (b->datadir == NULL || b->config == NULL)
 		goto nomem;
-	pthread_mutex_init(&b->config_mu, NULL);
 	if (config_path(b->config_file, sizeof(b->config_file)) < 0)
 		b->config_file[0] = '\0';
-	if (config_check(b, b->config, err) != RF_OK)
+	/* A configuration file that cannot be read would hide every saved
+	 * configuration from the mount without a word. */
+	if (b->config_file[0] && (e = config_load(b->config_file, &doc, err)) != RF_OK)
+		goto fail;
+	json_decref(doc);
+	if ((e = config_check(b, b->config, err)) != RF_OK)
 		goto fail;
 	if (mkdir_p(b->datadir, 0700) < 0 ||
 	    snprintf(path, sizeof(path), "%s/runs", b->datadir) < 0 || mkdir_p(path, 0700) < 0 ||
 	    realpath(b->datadir, path) == NULL) {
 		*err = errf("data directory %s: %s", b->datadir, strerror(errno));
+		e = RF_IO;
 		goto fail;
 	}
 	/* Absolute: the local runtime daemon and the tasks work from "/". */
@@ -65,72 +80,92 @@ backend_open(const struct backend_opts *o, struct backend **out, char **err)
 	if ((b->datadir = strdup(path)) == NULL)
 		goto nomem;
 	if (store_open(b->datadir, &b->st) != 0) {
-		*err = errf("cannot open the store in %s", b->datadir);
+		*err = errf("cannot open the store in %s (see the lines above)", b->datadir);
+		e = RF_IO;
 		goto fail;
 	}
+	store_close(b->st);
+	b->st = NULL;
+	for (int i = 0; runtime_table[i]; i++)
+		b->rt[i] =
+		    (struct runtime){runtime_table[i], NULL, b->datadir, o->jobs, o->grace_ms,
+				     !o->no_autostart, NULL};
+	dflt = runtime_for(b, b->config)->ops;
+	if (dflt->prepare && (e = dflt->prepare(runtime_for(b, b->config), err)) != RF_OK)
+		goto fail;
+	*out = b;
+	return RF_OK;
+nomem:
+	e = RF_NOMEM;
+	*err = errf("out of memory");
+fail:
+	backend_close(b);
+	return e;
+}
+
+/* Starts what runs: the guard, the store, each runtime (their threads)
+ * and the follower of other processes' changes. */
+enum rerr
+backend_start(struct backend *b, char **err)
+{
+	*err = NULL;
 	/* Before any thread starts: the guard is forked. */
 	if (guard_start() < 0) {
 		*err = errf("cannot start the guard process: %s", strerror(errno));
-		goto fail;
+		return RF_IO;
 	}
-	b->inproc = (struct runtime){&inproc_ops, b->st, b->datadir, o->jobs, o->grace_ms, 0, NULL};
-	if (b->inproc.ops->open(&b->inproc) < 0) {
-		*err = errf("cannot start the in_process runtime");
-		goto fail;
+	if (store_open(b->datadir, &b->st) != 0) {
+		*err = errf("cannot open the store in %s", b->datadir);
+		return RF_IO;
 	}
-	b->local = (struct runtime){&local_ops,	      b->st, b->datadir, o->jobs, o->grace_ms,
-				    !o->no_autostart, NULL};
-	if (b->local.ops->open(&b->local) < 0) {
-		*err = errf("cannot set up the local runtime");
-		goto fail_inproc;
-	}
-	b->slurm = (struct runtime){&slurm_ops, b->st, b->datadir, 0, 0, 0, NULL};
-	if (b->slurm.ops->open(&b->slurm) < 0) {
-		*err = errf("cannot start the Slurm runtime");
-		goto fail_local;
+	for (; runtime_table[b->nopen]; b->nopen++) {
+		struct runtime *rt = &b->rt[b->nopen];
+		rt->st = b->st;
+		if (rt->ops->open(rt) < 0) {
+			*err = errf("cannot start the %s runtime", rt->ops->name);
+			return RF_IO;
+		}
 	}
 	if (follow_start(b->datadir, follow_store, b, &b->follow) < 0) {
 		*err = errf("cannot follow the store's changes: %s", strerror(errno));
-		goto fail_slurm;
+		return RF_IO;
 	}
-	/* A mount of local starts the runtime at once (runs keep waiting
-	 * for it otherwise, which each submit would say). */
-	if (strcmp(b->config, "local") == 0)
-		local_start(&b->local);
-	*out = b;
 	return RF_OK;
-fail_slurm:
-	b->slurm.ops->close(&b->slurm);
-fail_local:
-	b->local.ops->close(&b->local);
-fail_inproc:
-	b->inproc.ops->close(&b->inproc);
-	goto fail;
-nomem:
-	*err = errf("out of memory");
-fail:
-	if (b->st)
-		store_close(b->st);
-	free(b->datadir);
-	free(b->config);
-	free(b);
-	return RF_INVAL;
+}
+
+enum rerr
+backend_open(const struct backend_opts *o, struct backend **out, char **err)
+{
+	enum rerr e;
+
+	if ((e = backend_check(o, out, err)) != RF_OK)
+		return e;
+	if ((e = backend_start(*out, err)) != RF_OK) {
+		backend_close(*out);
+		*out = NULL;
+	}
+	return e;
 }
 
 void
 backend_close(struct backend *b)
 {
-	follow_stop(b->follow);
-	b->slurm.ops->close(&b->slurm);
-	b->local.ops->close(&b->local);
-	b->inproc.ops->close(&b->inproc);
+	if (b->follow)
+		follow_stop(b->follow);
+	while (b->nopen > 0) {
+		struct runtime *rt = &b->rt[--b->nopen];
+		rt->ops->close(rt);
+	}
 	if (b->cache_d) {
 		plan_free(&b->cache_plan);
 		defn_free(b->cache_d);
 	}
-	store_flush(b->st);
-	store_close(b->st);
+	if (b->st) {
+		store_flush(b->st);
+		store_close(b->st);
+	}
 	pthread_mutex_destroy(&b->cache_mu);
+	pthread_mutex_destroy(&b->config_mu);
 	free(b->datadir);
 	free(b->config);
 	free(b);
@@ -142,13 +177,16 @@ backend_datadir(struct backend *b)
 	return b->datadir;
 }
 
+/* A built-in configuration runs on its own runtime; a saved one on the
+ * runtime that saved configurations use. */
 struct runtime *
 runtime_for(struct backend *b, const char *config)
 {
-	config = config_canonical(config);
-	if (strcmp(config, "local") == 0)
-		return &b->local;
-	return strcmp(config, "in_process") == 0 ? &b->inproc : &b->slurm;
+	const struct runtime_ops *o = runtime_named(config);
+
+	if (o == NULL || !o->builtin)
+		o = runtime_saved_default();
+	return &b->rt[runtime_index(o)];
 }
 
 struct subst_ctx {
@@ -163,16 +201,14 @@ static const char *
 lookup_literal(const char *name, size_t len, void *arg)
 {
 	struct subst_ctx *c = arg;
+	struct binding b;
+	char key[NAME_MAX_];
 
-	for (int i = 0; i < c->step->nfe; i++)
-		if (strlen(c->step->fe_names[i]) == len && !memcmp(c->step->fe_names[i], name, len))
-			return c->step->fe_values[i][c->copy];
-	for (int i = 0; i < c->step->nargs; i++) {
-		const struct defn_arg *a = &c->step->args[i];
-		if (strlen(a->name) == len && !memcmp(a->name, name, len))
-			return a->kind == ARG_LIT ? a->lit : NULL;
-	}
-	return NULL;
+	if (len >= sizeof(key))
+		return NULL;
+	memcpy(key, name, len);
+	key[len] = '\0';
+	return bind_param(c->step, c->copy, key, &b) == 0 ? b.value : NULL;
 }
 
 static int
@@ -261,7 +297,7 @@ submit_one(struct backend *b, const char *text, size_t len, int start, char run_
 	char path[PATH_MAX_];
 	enum rerr e = RF_INVAL;
 	const char *config;
-	char *dflt = NULL;
+	char *dflt = NULL, *normal = NULL;
 
 	*err = NULL;
 	if (len > DEFN_MAX_BYTES) {
@@ -274,7 +310,7 @@ submit_one(struct backend *b, const char *text, size_t len, int start, char run_
 		e = RF_NOMEM;
 		goto out;
 	}
-	config = config_canonical(d->config ? d->config : dflt);
+	config = runtime_canonical(d->config ? d->config : dflt);
 	if ((e = config_check(b, config, err)) != RF_OK)
 		goto out;
 	e = RF_NOMEM;
@@ -302,7 +338,11 @@ submit_one(struct backend *b, const char *text, size_t len, int start, char run_
 	run.created = now_ms();
 	run.ntasks = p.ntr;
 	run.message = start ? "" : "prepared: write start to ctl to run it";
-	if ((e = store_run_create(b->st, &run, tasks, p.ntr, text)) != RF_OK) {
+	if ((normal = defn_normal_dump(d)) == NULL) {
+		e = RF_NOMEM;
+		goto undo;
+	}
+	if ((e = store_run_create_normal(b->st, &run, tasks, p.ntr, text, normal)) != RF_OK) {
 		*err = errf("cannot record the run: %s", rerr_str(e));
 		goto undo;
 	}
@@ -319,7 +359,20 @@ out:
 	plan_free(&p);
 	defn_free(d);
 	free(dflt);
+	free(normal);
 	return e;
+}
+
+size_t
+backend_submit_max(void)
+{
+	return DEFN_MAX_BYTES;
+}
+
+int
+backend_write_completes(const char *text, size_t len, const char *last, size_t lastlen)
+{
+	return defn_write_completes(text, len, last, lastlen);
 }
 
 /*

@@ -12,7 +12,7 @@
 
 #include "rerr.h"
 #include "state.h"
-#include "store.h"
+#include "records.h"
 
 struct backend;
 
@@ -24,10 +24,15 @@ struct backend_opts {
 	int no_autostart;    /* local: never start the runtime daemon */
 };
 
+/* Checks everything that can fail, starting nothing (a mount calls it
+ * before it goes to the background); then backend_start starts the
+ * threads. backend_open does both. On failure *err (malloc'd) says why. */
+enum rerr backend_check(const struct backend_opts *o, struct backend **out, char **err);
+enum rerr backend_start(struct backend *b, char **err);
 enum rerr backend_open(const struct backend_opts *o, struct backend **out, char **err);
-/* Ends what this process runs: task processes are killed and their runs
- * recorded KILLED, then the store is closed. Runs on the local runtime
- * go on in its daemon. */
+/* Ends what this process runs (after backend_check alone: frees it): task processes are killed and
+ * their runs recorded KILLED, then the store is closed. Runs on the local runtime go on in its
+ * daemon. */
 void backend_close(struct backend *b);
 const char *backend_datadir(struct backend *b);
 
@@ -36,6 +41,12 @@ const char *backend_datadir(struct backend *b);
  * one-line reason naming the JSON path; nothing was recorded. */
 enum rerr backend_submit(struct backend *b, const char *text, size_t len, int start,
 			 char run_id[RUN_ID_MAX], char **err);
+
+/* The largest definition backend_submit takes, in bytes. */
+size_t backend_submit_max(void);
+/* Whether text, whose latest write was last, is a whole document (a
+ * definition, or a configuration) in its format: a stream answers then. */
+int backend_write_completes(const char *text, size_t len, const char *last, size_t lastlen);
 
 /* verb: start | stop | kill | retry. RF_INVAL for an unknown verb, RF_BUSY
  * when it does not apply now; *err (malloc'd) says why. */

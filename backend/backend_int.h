@@ -13,10 +13,9 @@ struct backend {
 	struct store *st;
 	char *datadir;
 	char *config;
-	struct runtime inproc;
-	struct runtime local;
-	struct runtime slurm;  /* every saved (remote) configuration */
-	struct follow *follow; /* hands other processes' events to the feed */
+	struct runtime rt[RUNTIME_MAX]; /* one per entry of runtime_table */
+	int nopen;			/* how many of them are open (started) */
+	struct follow *follow;		/* hands other processes' events to the feed */
 	/* The last run whose definition was parsed for its results: results/
 	 * is read file by file, so one parse serves a whole cat of results. */
 	pthread_mutex_t cache_mu;
@@ -28,8 +27,7 @@ struct backend {
 	char config_file[4096]; /* "" when HOME and XDG_CONFIG_HOME are unset */
 };
 
-/* configs.c: "ray" is local; whether a run can use the configuration. */
-const char *config_canonical(const char *name);
+/* configs.c: whether a run can use the configuration. */
 enum rerr config_check(struct backend *b, const char *name, char **err);
 
 /* The runtime executing runs of this configuration in this process. */

@@ -6,20 +6,11 @@
 
 #include <jansson.h>
 
+#include "admin.h"
 #include "backend_int.h"
-#include "layout.h"
 #include "config.h"
+#include "layout.h"
 #include "util.h"
-
-static const char *const builtins[] = {"in_process", "local"};
-#define NBUILTIN 2
-
-/* "ray" is the seed system's name for the local runtime. */
-const char *
-config_canonical(const char *name)
-{
-	return strcmp(name, "ray") == 0 ? "local" : name;
-}
 
 /* The saved configurations; NULL when there are none or the file is bad
  * (a bad file is reported by the calls that change it). */
@@ -42,8 +33,8 @@ int
 backend_config_list(struct backend *b, char ***names)
 {
 	json_t *s = saved(b), *v;
-	size_t n = NBUILTIN + json_object_size(s), i = 0;
-	const char *key;
+	size_t n = RUNTIME_MAX + json_object_size(s), i = 0;
+	const char *key, *builtin;
 	char **out = calloc(n + 1, sizeof(char *));
 
 	*names = out;
@@ -51,8 +42,8 @@ backend_config_list(struct backend *b, char ***names)
 		json_decref(s);
 		return 0;
 	}
-	for (; i < NBUILTIN; i++)
-		out[i] = strdup(builtins[i]);
+	for (; (builtin = admin_builtin_config((int)i)) != NULL; i++)
+		out[i] = strdup(builtin);
 	json_object_foreach(s, key, v) out[i++] = strdup(key);
 	json_decref(s);
 	for (size_t k = 0; k < i; k++)
@@ -67,7 +58,7 @@ backend_config_list(struct backend *b, char ***names)
 int
 backend_config_builtin(const char *name)
 {
-	return config_builtin(name);
+	return runtime_builtin(name);
 }
 
 void
@@ -81,25 +72,23 @@ backend_config_list_free(char **names, int n)
 enum rerr
 backend_config_json(struct backend *b, const char *name, char **json)
 {
-	json_t *s, *o;
-	char *text;
+	json_t *doc = NULL;
+	char *err = NULL;
+	enum rerr e;
 
-	name = config_canonical(name);
 	*json = NULL;
-	if (config_builtin(name)) {
-		o = json_pack("{s:s, s:s, s:b}", "name", name, "runtime", name, "builtin", 1);
-		text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
-		if (text && asprintf(json, "%s\n", text) < 0)
-			*json = NULL;
-		free(text);
-		json_decref(o);
-		return *json ? RF_OK : RF_NOMEM;
+	if (!runtime_builtin(name) &&
+	    (b->config_file[0] == '\0' || config_load(b->config_file, &doc, &err) != RF_OK)) {
+		free(err);
+		return RF_NOENT;
 	}
-	s = saved(b);
-	if ((o = json_object_get(s, name)) != NULL)
-		*json = config_show(name, o);
-	json_decref(s);
-	return o == NULL ? RF_NOENT : *json ? RF_OK : RF_NOMEM;
+	*json = admin_config_show(doc, name);
+	e = *json ? RF_OK
+	    : runtime_builtin(name) || json_object_get(json_object_get(doc, "configs"), name)
+		? RF_NOMEM
+		: RF_NOENT;
+	json_decref(doc);
+	return e;
 }
 
 enum rerr
@@ -113,13 +102,13 @@ backend_config_save(struct backend *b, const char *name, const char *text, size_
 		*err = errf("no config file: set HOME or XDG_CONFIG_HOME");
 		return RF_IO;
 	}
-	if (config_builtin(name)) {
+	if (runtime_builtin(name)) {
 		*err = errf("%s is built in: it cannot be saved over", name);
 		return RF_PERM;
 	}
-	if ((e = config_parse(text, len, &conf, err)) != RF_OK)
+	if ((e = runtime_saved_default()->config_parse(text, len, &conf, err)) != RF_OK)
 		return e;
-	e = config_store(b->config_file, name, conf, err);
+	e = admin_config_store(b->config_file, name, conf, err);
 	json_decref(conf);
 	return e;
 }
@@ -130,7 +119,7 @@ backend_config_remove(struct backend *b, const char *name, char **err)
 	*err = NULL;
 	if (b->config_file[0] == '\0')
 		return RF_NOENT;
-	return config_store(b->config_file, name, NULL, err);
+	return admin_config_store(b->config_file, name, NULL, err);
 }
 
 char *
@@ -151,10 +140,10 @@ backend_config_set_default(struct backend *b, const char *name, char **err)
 	char *copy;
 
 	*err = NULL;
-	name = config_canonical(name);
+	name = runtime_canonical(name);
 	if ((e = config_check(b, name, err)) != RF_OK)
 		return e;
-	if (b->config_file[0] && (e = config_set_default(b->config_file, name, err)) != RF_OK)
+	if (b->config_file[0] && (e = admin_config_set_default(b->config_file, name, err)) != RF_OK)
 		return e;
 	if ((copy = strdup(name)) == NULL)
 		return RF_NOMEM;
@@ -174,8 +163,7 @@ config_check(struct backend *b, const char *name, char **err)
 	json_t *s;
 	int n, found;
 
-	name = config_canonical(name);
-	if (strcmp(name, "in_process") == 0 || strcmp(name, "local") == 0)
+	if (runtime_builtin(name))
 		return RF_OK;
 	s = saved(b);
 	found = json_object_get(s, name) != NULL;
@@ -198,7 +186,7 @@ backend_files(struct backend *b, const char *config, char *buf, size_t n)
 	json_t *all, *w;
 	char *real = NULL;
 
-	if (config_builtin(config))
+	if (runtime_builtin(config))
 		return b->datadir;
 	all = saved(b);
 	w = json_object_get(json_object_get(all, config), "workdir");

@@ -48,23 +48,6 @@ verb_allowed(const struct run_rec *r, const char *verb)
 	return 0;
 }
 
-/* A run that never started has nothing to signal. */
-enum rerr
-run_end_unstarted(struct store *st, struct run_rec *r)
-{
-	enum rerr e;
-
-	r->state = ST_TERMINATED;
-	r->prepared = 0;
-	r->ended = now_ms();
-	free(r->message);
-	r->message = strdup("stopped on request before it started");
-	e = store_run_update(st, r);
-	if (e == RF_OK)
-		e = store_flush(st);
-	return e;
-}
-
 /* Records the run as waiting again before the runtime picks it up, so that
  * a status read right after the write already shows it is not over. */
 static enum rerr
@@ -131,10 +114,8 @@ backend_control(struct backend *b, const char *run_id, const char *verb, char **
 			e = RF_BUSY;
 		break;
 	}
-	if (e == RF_BUSY && *err == NULL && strcmp(r.config, "local") == 0)
-		*err = errf("run %s is on the local runtime, which is not running; `runfs up` "
-			    "records what became of it",
-			    run_id);
+	if (e == RF_BUSY && *err == NULL && rt->ops->busy_reason)
+		*err = errf("run %s %s", run_id, rt->ops->busy_reason);
 	else if (e == RF_BUSY && *err == NULL)
 		*err = errf("run %s is not executed by this daemon", run_id);
 	if (e == RF_OK)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "backend_int.h"
+#include "bind.h"
 #include "layout.h"
 #include "util.h"
 
@@ -96,19 +97,20 @@ backend_set_feed(struct backend *b, store_feed_fn fn, void *arg)
 	store_set_feed(b->st, fn, arg);
 }
 
-/* Parses the run's definition into the one-entry cache; cache_mu held. */
+/* Loads the run's definition into the one-entry cache; cache_mu held. */
 static enum rerr
 cached_defn(struct backend *b, int64_t seq)
 {
 	char *text = NULL, *err = NULL;
 	struct defn *d = NULL;
 	enum rerr e;
+	int normal;
 
 	if (b->cache_d && b->cache_seq == seq)
 		return RF_OK;
-	if ((e = store_run_definition(b->st, seq, &text)) != RF_OK)
+	if ((e = store_run_normal(b->st, seq, &text, &normal)) != RF_OK)
 		return e;
-	if (defn_parse(text, strlen(text), &d, &err) < 0) {
+	if (defn_load_run(text, normal, &d, &err) < 0) {
 		free(text);
 		free(err);
 		return RF_IO;
@@ -141,27 +143,23 @@ backend_nresults(struct backend *b, int64_t run_seq, int *n)
 	return e;
 }
 
-/* Adds one task run's share of a composed result: its path or its
- * content without trailing newlines, and a newline. */
+/* Adds copy k's share of a composed result: the value a reference to the
+ * output stands for (bind.h). The caller ends the last line. */
 static enum rerr
-compose(struct buf *out, const char *path, int by_path)
+compose(struct buf *out, int k, const char *path, int by_path)
 {
 	char *data = NULL;
 	size_t len = 0;
+	int rc;
 
 	if (by_path)
-		return buf_printf(out, "%s\n", path) < 0 ? RF_NOMEM : RF_OK;
+		return bind_ref_piece(out, k, path, strlen(path)) < 0 ? RF_NOMEM : RF_OK;
 	/* No file: the task printed nothing (files are made on first write). */
 	if (read_file(path, RESULT_MAX, &data, &len) < 0 && errno != ENOENT)
 		return RF_IO;
-	while (len > 0 && data[len - 1] == '\n')
-		len--;
-	if ((len && buf_add(out, data, len) < 0) || buf_add(out, "\n", 1) < 0) {
-		free(data);
-		return RF_NOMEM;
-	}
+	rc = bind_ref_piece(out, k, data ? data : "", len);
 	free(data);
-	return RF_OK;
+	return rc < 0 ? RF_NOMEM : RF_OK;
 }
 
 enum rerr
@@ -216,11 +214,13 @@ backend_result(struct backend *b, int64_t run_seq, int i, char **path, char **co
 		if (e == RF_OK && single && !by_path)
 			*path = strdup(p);
 		else if (e == RF_OK)
-			e = compose(&out, p, by_path);
+			e = compose(&out, k, p, by_path);
 		if (e != RF_OK)
 			goto out;
 	}
-	if (*path == NULL) {
+	if (*path == NULL && n > 0 && buf_add(&out, "\n", 1) < 0)
+		e = RF_NOMEM;
+	if (*path == NULL && e == RF_OK) {
 		*len = out.len;
 		*content = buf_steal(&out);
 		if (*content == NULL)

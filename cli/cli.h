@@ -4,29 +4,34 @@
 
 #include <stddef.h>
 
+/* One command of the runfs program (the table is in main.c). */
+struct cli_command {
+	const char *name;  /* NULL: the mount, what no command names */
+	const char *usage; /* written once, here in the table */
+	int (*fn)(const struct cli_command *c, int argc, char **argv);
+};
+
 /* runfs watch RUN: a live progress view; exit 0 only for SUCCEEDED. */
-int cli_watch(int argc, char **argv);
+int cli_watch(const struct cli_command *c, int argc, char **argv);
 /* runfs login URL --token T [...]: save a remote configuration. */
-int cli_login(int argc, char **argv);
+int cli_login(const struct cli_command *c, int argc, char **argv);
 /* runfs config list | show NAME | rm NAME | default [NAME] */
-int cli_config(int argc, char **argv);
+int cli_config(const struct cli_command *c, int argc, char **argv);
 /* runfs submit FILE [--config NAME] [--mount DIR]: print the run id. */
-int cli_submit(int argc, char **argv);
+int cli_submit(const struct cli_command *c, int argc, char **argv);
 /* runfs runs [--state S]... [--limit N] [--max-age 1d2h] [--tsv] [--mount DIR] */
-int cli_runs(int argc, char **argv);
+int cli_runs(const struct cli_command *c, int argc, char **argv);
 /* runfs graph RUN [--mount DIR]: the run's graph.dot on stdout. */
-int cli_graph(int argc, char **argv);
+int cli_graph(const struct cli_command *c, int argc, char **argv);
 
 /* runfs up | down | status: the local runtime daemon (cli/runtime.c). */
-int cli_up(int argc, char **argv);
-int cli_down(int argc, char **argv);
-int cli_status(int argc, char **argv);
+int cli_up(const struct cli_command *c, int argc, char **argv);
+int cli_down(const struct cli_command *c, int argc, char **argv);
+int cli_status(const struct cli_command *c, int argc, char **argv);
 
-/* The default data directory: $XDG_DATA_HOME/runfs or ~/.local/share/runfs
- * (malloc'd), NULL when neither variable is set. */
-char *cli_data_dir(void);
-/* A usage error: one line saying what is wrong, then the usage; exit 2. */
-int cli_usage(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A usage error: one line saying what is wrong, then c's usage; exit 2. */
+int cli_usage(const struct cli_command *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* The mount to use: want when given (it must be a runfs mount), else the
  * first runfs mount of this process's namespace. 0, or -1 when none. */
 int cli_find_mount(const char *want, char *out, size_t n);

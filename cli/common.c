@@ -11,7 +11,7 @@
 #include "cli.h"
 
 int
-cli_usage(const char *usage, const char *fmt, ...)
+cli_usage(const struct cli_command *c, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -19,7 +19,7 @@ cli_usage(const char *usage, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage: %s\n", usage);
+	fprintf(stderr, "\nusage: %s\n", c->usage);
 	return 2;
 }
 
@@ -82,19 +82,6 @@ cli_mount_having(const char *rel, char *out, size_t n)
 	}
 	fclose(f);
 	return found;
-}
-
-char *
-cli_data_dir(void)
-{
-	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-	char *dir = NULL;
-
-	if (xdg && *xdg)
-		return asprintf(&dir, "%s/runfs", xdg) < 0 ? NULL : dir;
-	if (home && *home)
-		return asprintf(&dir, "%s/.local/share/runfs", home) < 0 ? NULL : dir;
-	return NULL;
 }
 
 int

@@ -8,10 +8,8 @@
 #include "cli.h"
 #include "util.h"
 
-#define GRAPH_USAGE "runfs graph RUN [--mount DIR]"
-
 int
-cli_graph(int argc, char **argv)
+cli_graph(const struct cli_command *c, int argc, char **argv)
 {
 	const char *run = NULL, *mount = NULL;
 	char mnt[PATH_MAX], dir[2 * PATH_MAX], path[2 * PATH_MAX + 16], *text = NULL;
@@ -24,12 +22,12 @@ cli_graph(int argc, char **argv)
 		else if (argv[i][0] != '-' && run == NULL)
 			run = argv[i];
 		else
-			return cli_usage(GRAPH_USAGE, "unexpected argument %s", argv[i]);
+			return cli_usage(c, "unexpected argument %s", argv[i]);
 	}
 	if (run == NULL)
-		return cli_usage(GRAPH_USAGE, "graph needs a run id");
+		return cli_usage(c, "graph needs a run id");
 	if (strchr(run, '/') || strlen(run) > 200)
-		return cli_usage(GRAPH_USAGE, "%s is not a run id", run);
+		return cli_usage(c, "%s is not a run id", run);
 	if (mount && (found = cli_find_mount(mount, mnt, sizeof(mnt))) == 0)
 		snprintf(dir, sizeof(dir), "%s/runs/%s", mnt, run);
 	else if (!mount)

@@ -15,10 +15,6 @@
 #include "state.h"
 #include "util.h"
 
-#define SUBMIT_USAGE "runfs submit FILE [--config NAME] [--mount DIR]"
-#define RUNS_USAGE                                                                                 \
-	"runfs runs [--state STATE]... [--limit N] [--max-age 1d2h3m4s] [--tsv] [--mount DIR]"
-
 static int
 write_all(int fd, const char *p, size_t n)
 {
@@ -35,7 +31,7 @@ write_all(int fd, const char *p, size_t n)
 }
 
 int
-cli_submit(int argc, char **argv)
+cli_submit(const struct cli_command *c, int argc, char **argv)
 {
 	const char *file = NULL, *config = NULL, *mount = NULL;
 	char mnt[PATH_MAX], path[PATH_MAX + 16], answer[512], *text = NULL;
@@ -51,10 +47,10 @@ cli_submit(int argc, char **argv)
 		else if (argv[i][0] != '-' && file == NULL)
 			file = argv[i];
 		else
-			return cli_usage(SUBMIT_USAGE, "unexpected argument %s", argv[i]);
+			return cli_usage(c, "unexpected argument %s", argv[i]);
 	}
 	if (file == NULL)
-		return cli_usage(SUBMIT_USAGE, "submit needs a definition file");
+		return cli_usage(c, "submit needs a definition file");
 	if (cli_find_mount(mount, mnt, sizeof(mnt)) < 0) {
 		fprintf(stderr, "runfs: no runfs mount%s%s; mount one first\n", mount ? " at " : "",
 			mount ? mount : "");
@@ -181,7 +177,7 @@ print_row(char *const f[NFIELDS], int tsv, int idw)
  * first run older than the cutoff.
  */
 int
-cli_runs(int argc, char **argv)
+cli_runs(const struct cli_command *c, int argc, char **argv)
 {
 	const char *mount = NULL;
 	int want[ST_COUNT] = {0}, any = 1, limit = -1, tsv = 0, idw = 2, rc = 1, st;
@@ -197,25 +193,24 @@ cli_runs(int argc, char **argv)
 			continue;
 		}
 		if (i + 1 >= argc)
-			return cli_usage(RUNS_USAGE, "%s needs a value", argv[i]);
+			return cli_usage(c, "%s needs a value", argv[i]);
 		if (!strcmp(argv[i], "--state")) {
 			if ((st = state_parse(argv[++i])) < 0)
-				return cli_usage(RUNS_USAGE, "no state %s", argv[i]);
+				return cli_usage(c, "no state %s", argv[i]);
 			want[st] = 1;
 			any = 0;
 		} else if (!strcmp(argv[i], "--limit")) {
 			char *end;
 			limit = (int)strtol(argv[++i], &end, 10);
 			if (*end || *argv[i] == '\0' || limit < 0)
-				return cli_usage(RUNS_USAGE, "--limit takes a count");
+				return cli_usage(c, "--limit takes a count");
 		} else if (!strcmp(argv[i], "--max-age")) {
 			if ((max_age = parse_age(argv[++i])) < 0)
-				return cli_usage(RUNS_USAGE,
-						 "--max-age takes a duration like 3d6h");
+				return cli_usage(c, "--max-age takes a duration like 3d6h");
 		} else if (!strcmp(argv[i], "--mount")) {
 			mount = argv[++i];
 		} else {
-			return cli_usage(RUNS_USAGE, "unexpected argument %s", argv[i]);
+			return cli_usage(c, "unexpected argument %s", argv[i]);
 		}
 	}
 	if (cli_find_mount(mount, mnt, sizeof(mnt)) < 0) {

@@ -1,6 +1,6 @@
 /*
  * runfs up | down | status: the local runtime daemon of a data directory
- * (backend/localrt.h). up and down are idempotent: they exit 0 when the
+ * (backend/admin.h). up and down are idempotent: they exit 0 when the
  * daemon already is as asked; status exits 0 when it runs and 1 when not.
  */
 #include <errno.h>
@@ -11,13 +11,9 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "localrt.h"
+#include "admin.h"
 #include "log.h"
 #include "util.h"
-
-#define UP_USAGE     "runfs up [--data DIR] [--jobs N] [--grace SECONDS] [--foreground]"
-#define DOWN_USAGE   "runfs down [--data DIR] [--wait] [--timeout SECONDS]"
-#define STATUS_USAGE "runfs status [--data DIR]"
 
 struct args {
 	const char *data;
@@ -52,29 +48,29 @@ named_in(const char *usage, const char *opt)
 /* Parses the options usage allows (those named in it, and hidden, an
  * option for runfs's own use); 0, or 2 after printing the usage error. */
 static int
-parse(int argc, char **argv, const char *usage, const char *hidden, struct args *a)
+parse(const struct cli_command *c, int argc, char **argv, const char *hidden, struct args *a)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 		int takes = strcmp(opt, "--foreground") && strcmp(opt, "--wait");
 
 		if (strncmp(opt, "--", 2) ||
-		    !(named_in(usage, opt) || (hidden && !strcmp(opt, hidden))))
-			return cli_usage(usage, "unexpected argument %s", opt);
+		    !(named_in(c->usage, opt) || (hidden && !strcmp(opt, hidden))))
+			return cli_usage(c, "unexpected argument %s", opt);
 		if (takes && val == NULL)
-			return cli_usage(usage, "%s needs a value", opt);
+			return cli_usage(c, "%s needs a value", opt);
 		if (!strcmp(opt, "--data"))
 			a->data = val;
 		else if (!strcmp(opt, "--jobs") && (a->jobs = number(val, 0, 4096)) < 0)
-			return cli_usage(usage, "--jobs takes 0 to 4096");
+			return cli_usage(c, "--jobs takes 0 to 4096");
 		else if (!strcmp(opt, "--grace") && (a->grace_ms = number(val, 0, 86400)) < 0)
-			return cli_usage(usage, "--grace takes 0 to 86400 seconds");
+			return cli_usage(c, "--grace takes 0 to 86400 seconds");
 		else if (!strcmp(opt, "--grace"))
 			a->grace_ms *= 1000;
 		else if (!strcmp(opt, "--grace-ms") && (a->grace_ms = number(val, 0, 86400000)) < 0)
-			return cli_usage(usage, "--grace-ms takes 0 to 86400000");
+			return cli_usage(c, "--grace-ms takes 0 to 86400000");
 		else if (!strcmp(opt, "--timeout") && (a->timeout_s = number(val, 1, 86400)) < 0)
-			return cli_usage(usage, "--timeout takes 1 to 86400 seconds");
+			return cli_usage(c, "--timeout takes 1 to 86400 seconds");
 		else if (!strcmp(opt, "--foreground"))
 			a->foreground = 1;
 		else if (!strcmp(opt, "--wait"))
@@ -89,7 +85,7 @@ parse(int argc, char **argv, const char *usage, const char *hidden, struct args 
 static char *
 data_dir(const char *given)
 {
-	char *dir = given ? strdup(given) : cli_data_dir(), *abs;
+	char *dir = given ? strdup(given) : admin_default_datadir(), *abs;
 
 	if (dir == NULL) {
 		fprintf(stderr, "runfs: no data directory: set HOME or XDG_DATA_HOME, or give "
@@ -106,50 +102,48 @@ data_dir(const char *given)
 }
 
 int
-cli_up(int argc, char **argv)
+cli_up(const struct cli_command *c, int argc, char **argv)
 {
 	struct args a = {0};
-	struct localrt_opts o;
-	char *err = NULL;
+	char *err = NULL, *dir;
 	int rc, pid, already;
 
 	/* --grace-ms is how a mount passes its grace on; not in the usage. */
-	if ((rc = parse(argc, argv, UP_USAGE, "--grace-ms", &a)) != 0)
+	if ((rc = parse(c, argc, argv, "--grace-ms", &a)) != 0)
 		return rc;
-	if ((o.datadir = data_dir(a.data)) == NULL)
+	if ((dir = data_dir(a.data)) == NULL)
 		return 1;
-	o.jobs = a.jobs;
-	o.grace_ms = a.grace_ms;
 	if (a.foreground) {
-		rc = localrt_serve(&o, -1);
-	} else if (localrt_up(&o, &pid, &already, &err) != RF_OK) {
+		rc = admin_local_serve(dir, a.jobs, a.grace_ms);
+	} else if (admin_local_up(dir, a.jobs, a.grace_ms, &pid, &already, &err) != RF_OK) {
 		fprintf(stderr, "runfs: %s\n", err ? err : "cannot start the local runtime");
 		rc = 1;
 	} else {
 		printf("local runtime %s (pid %d, data %s, log %s/local.log)\n",
-		       already ? "already running" : "started", pid, o.datadir, o.datadir);
+		       already ? "already running" : "started", pid, dir, dir);
 		rc = 0;
 	}
 	free(err);
-	free((char *)o.datadir);
+	free(dir);
 	return rc;
 }
 
 int
-cli_down(int argc, char **argv)
+cli_down(const struct cli_command *c, int argc, char **argv)
 {
 	struct args a = {0};
 	char *dir, *err = NULL;
 	int rc, pid;
 
-	if ((rc = parse(argc, argv, DOWN_USAGE, NULL, &a)) != 0)
+	if ((rc = parse(c, argc, argv, NULL, &a)) != 0)
 		return rc;
 	if ((dir = data_dir(a.data)) == NULL)
 		return 1;
 	if (a.wait)
 		printf("waiting for the local runtime's runs to finish\n");
 	fflush(stdout);
-	if (localrt_down(dir, a.wait, a.timeout_s ? a.timeout_s * 1000 : -1, &pid, &err) != RF_OK) {
+	if (admin_local_down(dir, a.wait, a.timeout_s ? a.timeout_s * 1000 : -1, &pid, &err) !=
+	    RF_OK) {
 		fprintf(stderr, "runfs: %s\n", err ? err : "cannot stop the local runtime");
 		rc = 1;
 	} else if (pid == 0) {
@@ -163,17 +157,17 @@ cli_down(int argc, char **argv)
 }
 
 int
-cli_status(int argc, char **argv)
+cli_status(const struct cli_command *c, int argc, char **argv)
 {
 	struct args a = {0};
 	char *dir;
 	int rc, pid;
 
-	if ((rc = parse(argc, argv, STATUS_USAGE, NULL, &a)) != 0)
+	if ((rc = parse(c, argc, argv, NULL, &a)) != 0)
 		return rc;
 	if ((dir = data_dir(a.data)) == NULL)
 		return 2;
-	if ((pid = localrt_pid(dir)) < 0) {
+	if ((pid = admin_local_pid(dir)) < 0) {
 		fprintf(stderr, "runfs: cannot read %s/local.pid: %s\n", dir, strerror(errno));
 		rc = 2;
 	} else if (pid == 0) {

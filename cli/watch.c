@@ -20,8 +20,6 @@
 
 #define BAR 30
 
-#define USAGE "runfs watch RUN   (a run id, or a path under a run)"
-
 /* The run's folder for a path under it: ".../runs/<id>". */
 static int
 run_dir_of_path(const char *arg, char *out, size_t n)
@@ -86,13 +84,13 @@ describe(const char *dir, char *line, size_t n)
 }
 
 int
-cli_watch(int argc, char **argv)
+cli_watch(const struct cli_command *c, int argc, char **argv)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 16], line[512], last[512] = "", buf[64];
 	int tty = isatty(STDOUT_FILENO), fd, st = -1;
 
 	if (argc != 2 || argv[1][0] == '-')
-		return cli_usage(USAGE, "watch takes one run");
+		return cli_usage(c, "watch takes one run");
 	if (strchr(argv[1], '/') ? run_dir_of_path(argv[1], dir, sizeof(dir)) < 0
 				 : cli_run_dir(argv[1], dir, sizeof(dir)) < 0) {
 		fprintf(stderr, "runfs watch: no run %s (no runfs mount has it)\n", argv[1]);

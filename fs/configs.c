@@ -105,7 +105,7 @@ do_save(struct fh *fh)
 		buf_printf(&reply, "saved %s\n", fh->name);
 		log_info("configuration %s saved", fh->name);
 	} else {
-		fh->rejected = e == RF_PERM ? EACCES : EINVAL;
+		fh->rejected = rerr_errno_request(e);
 		buf_printf(&reply, "error: %s\n", err ? err : rerr_str(e));
 		log_info("configuration %s not saved: %s", fh->name, err ? err : rerr_str(e));
 	}

@@ -18,3 +18,11 @@ rerr_errno(enum rerr e)
 		return EIO;
 	return table[e];
 }
+
+/* A request written to a stream (a definition into submit, a configuration
+ * into configs/) that names something unknown is itself invalid. */
+int
+rerr_errno_request(enum rerr e)
+{
+	return e == RF_NOENT ? EINVAL : rerr_errno(e);
+}

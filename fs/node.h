@@ -116,6 +116,10 @@ struct kind_ops {
 	int (*flush)(const struct node *n, struct fh *fh);
 	/* Streams answer reads themselves, now or later (wait, events). */
 	void (*read)(fuse_req_t req, struct fh *fh, size_t size);
+	/* poll(): readable when it has something to give (events: a line or
+	 * its end); without it, once the run has changed since the last read
+	 * from the start. */
+	int (*ready)(struct fh *fh);
 	/* Directories where files can be made and removed (configs/). */
 	int (*create)(const struct node *dir, const char *name, struct fh *fh);
 	int (*unlink)(const struct node *dir, const char *name);
@@ -163,6 +167,8 @@ void memo_free_all(void);
 
 /* errmap.c: the one table from backend results to errno. */
 int rerr_errno(enum rerr e);
+/* The errno of a refused request stream (submit, a configuration). */
+int rerr_errno_request(enum rerr e);
 
 /* Shared helpers (node.c). */
 int node_run(const struct node *n, struct run_rec *r);

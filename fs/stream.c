@@ -3,7 +3,8 @@
  * open file (submit, prepare, a configuration being saved). Writes collect
  * the request; the first read or the close hands it to `answer`, which
  * sets fh->reply and, when it refuses, fh->rejected (an errno the close
- * returns). A write that completes a JSON document is answered at once.
+ * returns). A write that completes a document (the backend tells) is
+ * answered at once.
  * Reads then return the reply whatever the offset, so a shell
  * can write and read back on one descriptor:
  *   exec 3<>submit; cat def.json >&3; read -r id <&3
@@ -11,8 +12,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <jansson.h>
 
 #include "fsops.h"
 
@@ -23,23 +22,6 @@ blank(const char *data, size_t len)
 		if (!strchr(" \t\r\n", data[i]) || data[i] == '\0')
 			return 0;
 	return 1;
-}
-
-/* The write of data (just appended to b) completed a JSON document: its
- * last non-blank byte closes an object or array and the whole parses. A write of
- * only blanks completes nothing: the brace before it was already tried. */
-static int
-completes(const struct buf *b, const char *data, size_t len)
-{
-	json_t *j;
-
-	while (len > 0 && strchr(" \t\r\n", data[len - 1]))
-		len--;
-	if (len == 0 || (data[len - 1] != '}' && data[len - 1] != ']'))
-		return 0;
-	j = json_loadb(b->p, b->len, 0, NULL);
-	json_decref(j);
-	return j != NULL;
 }
 
 /*
@@ -61,7 +43,7 @@ stream_write(struct fh *fh, const char *data, size_t len, size_t max, answer_fn 
 		err = EFBIG;
 	else if (buf_add(&fh->data, data, len) < 0)
 		err = ENOMEM;
-	else if (completes(&fh->data, data, len)) {
+	else if (backend_write_completes(fh->data.p, fh->data.len, data, len)) {
 		fh->submitted = 1;
 		answer(fh);
 		err = fh->rejected;

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "defn.h"
 #include "fsops.h"
 #include "log.h"
 
@@ -20,8 +19,7 @@ do_submit(struct fh *fh)
 		buf_printf(&reply, "%s\n", id);
 		log_info("submitted %s", id);
 	} else {
-		/* A definition refused is EINVAL; the rest say what failed. */
-		fh->rejected = e == RF_INVAL || e == RF_NOENT ? EINVAL : rerr_errno(e);
+		fh->rejected = rerr_errno_request(e);
 		buf_printf(&reply, "error: %s\n", err ? err : rerr_str(e));
 		log_info("submit rejected: %s", err ? err : rerr_str(e));
 	}
@@ -34,7 +32,7 @@ static int
 submit_write(const struct node *n, struct fh *fh, const char *data, size_t len)
 {
 	(void)n;
-	return stream_write(fh, data, len, DEFN_MAX_BYTES, do_submit);
+	return stream_write(fh, data, len, backend_submit_max(), do_submit);
 }
 
 static int

@@ -216,7 +216,7 @@ events_serve(fuse_req_t req, struct fh *fh, size_t size)
 	return 1;
 }
 
-int
+static int
 events_ready(struct fh *fh)
 {
 	struct run_rec r = {0};
@@ -241,5 +241,8 @@ events_read(fuse_req_t req, struct fh *fh, size_t size)
 		watch_park(fh->node.run, req, fh, size, events_serve, 0);
 }
 
-const struct kind_ops events_ops = {
-    .mode = 0444, .size = stream_size, .open = stream_open, .read = events_read};
+const struct kind_ops events_ops = {.mode = 0444,
+				    .size = stream_size,
+				    .open = stream_open,
+				    .read = events_read,
+				    .ready = events_ready};

@@ -30,7 +30,5 @@ void watch_poll(struct fh *fh, struct fuse_pollhandle *ph);
 void watch_forget(struct fh *fh);
 /* Parked reads right now (for tests and the log). */
 int watch_parked(void);
-/* wait.c: events has a line, or its end, to give now. */
-int events_ready(struct fh *fh);
 
 #endif

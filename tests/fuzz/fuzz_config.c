@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "slurm_config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -85,12 +85,15 @@ def check_file(path):
     for bs in BLOCKS:
         if bs < 4096 and len(first) > SMALL:
             continue
+        # a file smaller than a block: reads of 7 and of 10240 add nothing
+        if bs in (7, 10240) and len(first) < 4096:
+            continue
         if read_all(path, bs) != first:
             fail("%s: reads of %d give other bytes than reads of 4096" % (path, bs))
     rnd = random.Random(path)
     fd = os.open(path, os.O_RDONLY)
     try:
-        for _ in range(16):
+        for _ in range(16 if len(first) >= 4096 else 4):
             off = rnd.randrange(0, len(first) + 1)
             size = rnd.choice((1, 100, 4096, 70000))
             want = first[off:off + size]

@@ -5,8 +5,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "check.h"
 #include "config.h"
+#include "slurm_config.h"
 #include "util.h"
 
 #define TOKEN "s3cr3t-T0KEN-value"
@@ -67,15 +69,15 @@ main(void)
 	/* Saving, showing, the default, removing. */
 	CHECK(config_store(path, "hpc", o, &err) == RF_OK);
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
-	CHECK(config_store(path, "local", o, &err) == RF_PERM);
+	CHECK(admin_config_store(path, "local", o, &err) == RF_PERM);
 	free(err);
 	CHECK(config_store(path, "../x", o, &err) == RF_INVAL);
 	free(err);
-	CHECK(config_set_default(path, "hpc", &err) == RF_OK);
-	CHECK(config_set_default(path, "nope", &err) == RF_NOENT);
+	CHECK(admin_config_set_default(path, "hpc", &err) == RF_OK);
+	CHECK(admin_config_set_default(path, "nope", &err) == RF_NOENT);
 	free(err);
 	CHECK(config_load(path, &doc, &err) == RF_OK);
-	CHECK_STR(json_string_value(json_object_get(doc, "default")), "hpc");
+	CHECK_STR(admin_config_default(doc), "hpc");
 	s = config_show("hpc", json_object_get(json_object_get(doc, "configs"), "hpc"));
 	CHECK(s && strstr(s, "\"token\": \"***\"") && !strstr(s, TOKEN) && strstr(s, "alice"));
 	free(s);
@@ -84,7 +86,7 @@ main(void)
 	CHECK(config_store(path, "hpc", NULL, &err) == RF_NOENT);
 	free(err);
 	CHECK(config_load(path, &doc, &err) == RF_OK);
-	CHECK_STR(json_string_value(json_object_get(doc, "default")), "in_process");
+	CHECK_STR(admin_config_default(doc), "in_process");
 	json_decref(doc);
 
 	/* Eight processes saving at once lose nothing. */

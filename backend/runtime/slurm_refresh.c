@@ -1,0 +1,302 @@
+/*
+ * Following runs on Slurm: one GET /jobs per configuration and refresh,
+ * with update_time, mapped back to task runs (a job, or an element of a
+ * job array), their states, exit codes and attempts, and the runs'.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "config.h"
+#include "layout.h"
+#include "log.h"
+#include "rollup.h"
+#include "rest.h"
+#include "runtime.h"
+#include "slurm_int.h"
+#include "util.h"
+
+/* A Slurm job state as a task run state; -1 while it has not ended. */
+static int
+map_state(const char *js, int stopping, const char *reason, int *active)
+{
+	static const char *const failed[] = {"FAILED",	  "TIMEOUT",  "OUT_OF_MEMORY", "NODE_FAIL",
+					     "BOOT_FAIL", "DEADLINE", "PREEMPTED"};
+
+	*active = 0;
+	if (!strcmp(js, "COMPLETED"))
+		return ST_SUCCEEDED;
+	/* Stopped on request, however the job ended (a killed job FAILED). */
+	if (stopping && (!strcmp(js, "CANCELLED") || !strcmp(js, "FAILED")))
+		return ST_TERMINATED;
+	for (size_t i = 0; i < sizeof(failed) / sizeof(*failed); i++)
+		if (!strcmp(js, failed[i]))
+			return ST_FAILED;
+	if (!strcmp(js, "CANCELLED")) {
+		/* A dependant of a failed task run never ran: it stays WAITING. */
+		if (!stopping && reason && !strcmp(reason, "DependencyNeverSatisfied"))
+			return ST_WAITING;
+		return stopping ? ST_TERMINATED : ST_FAILED;
+	}
+	*active = 1;
+	return !strcmp(js, "PENDING") ? ST_WAITING : ST_RUNNING;
+}
+
+/* Applies what Slurm says of task run i's job to its record. */
+static void
+apply_job(struct slurm *s, struct srm *m, int i, json_t *job)
+{
+	const char *js = json_string_value(json_object_get(job, "job_state"));
+	const char *reason = json_string_value(json_object_get(job, "state_reason"));
+	int64_t start = json_integer_value(json_object_get(job, "start_time"));
+	int64_t end = json_integer_value(json_object_get(job, "end_time"));
+	int status = (int)json_integer_value(json_object_get(job, "exit_code")), active, state;
+	struct task_rec t;
+
+	m->seen[i] = 1;
+	if (js == NULL || store_task_get(s->st, m->seq, i, &t) != RF_OK)
+		return;
+	state = map_state(js, m->stopping, reason, &active);
+	m->active[i] = active;
+	if (state == ST_RUNNING && t.started == 0)
+		t.started = start * 1000;
+	if (state != ST_WAITING)
+		t.attempts = m->attempt[i];
+	if (!active && state != ST_WAITING) {
+		struct attempt_rec a = {m->attempt[i], state, 1, 0, start * 1000, end * 1000, ""};
+		t.has_exit = 1;
+		/* exit_code is the raw wait status. */
+		t.exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+		a.exit_code = t.exit_code;
+		t.ended = end * 1000;
+		if (t.started == 0)
+			t.started = start * 1000;
+		free(t.message);
+		t.message = state == ST_SUCCEEDED ? strdup("")
+			    : state == ST_TERMINATED
+				? strdup(ROLLUP_STOPPED)
+				: errf("Slurm job %ld %s (%s, exit code %d)", m->job[i], js,
+				       reason ? reason : "", t.exit_code);
+		a.message = t.message;
+		store_attempt_put(s->st, m->seq, i, &a);
+		if (state == ST_FAILED && t.attempts < t.max_attempts) {
+			replace(&t.message,
+				errf("attempt %d of %d failed (Slurm job %ld %s, exit code "
+				     "%d); retrying",
+				     t.attempts, t.max_attempts, m->job[i], js, t.exit_code));
+			state = ST_WAITING;
+			m->again[i] = 1;
+		}
+	} else if (state == ST_WAITING && !active) {
+		free(t.message);
+		t.message = strdup("never ran: a task run it depends on did not succeed");
+	}
+	t.state = state;
+	store_task_update(s->st, &t);
+	task_rec_free(&t);
+}
+
+/* The run's state from its task runs; 1 when nothing of it is active. */
+static int
+settle_run(struct slurm *s, struct srm *m)
+{
+	struct run_rec r;
+	struct rollup up = {.stopping = m->stopping};
+	char msg[768];
+	int active = 0, failed = -1;
+
+	if (store_run_get_seq(s->st, m->seq, &r) != RF_OK)
+		return 1;
+	for (int i = 0; i < m->ntasks; i++)
+		active |= m->active[i];
+	if (r.counts[ST_FAILED] > 0) {
+		struct task_rec t;
+		for (int i = 0; i < m->ntasks && failed < 0; i++)
+			if (store_task_get(s->st, m->seq, i, &t) == RF_OK) {
+				if (t.state == ST_FAILED) {
+					failed = i;
+					free(r.message);
+					rollup_failed_message(msg, sizeof(msg), t.id, t.message);
+					r.message = strdup(msg);
+				}
+				task_rec_free(&t);
+			}
+	}
+	/* UNKNOWN: purged before we saw its end; FAILED without a failed
+	 * task run: cancelled outside runfs. */
+	up.ntasks = r.ntasks;
+	memcpy(up.counts, r.counts, sizeof(up.counts));
+	up.failed = failed >= 0;
+	up.active = active;
+	r.state = rollup_state(&up);
+	if (r.state == ST_RUNNING && r.started == 0)
+		r.started = now_ms();
+	if (state_completed(r.state) && !active && r.ended == 0)
+		r.ended = now_ms();
+	if (failed < 0 && (m->stale || r.state == ST_SUCCEEDED || r.state == ST_RUNNING)) {
+		free(r.message);
+		r.message = strdup(r.state == ST_TERMINATED ? ROLLUP_STOPPED : "");
+	}
+	m->stale = 0;
+	store_run_update(s->st, &r);
+	run_rec_free(&r);
+	return !active;
+}
+
+/* The task run a job entry of GET /jobs is about: a job, or one element
+ * of a job array (array_job_id, array_task_id = the copy). */
+static struct srm *
+find_job(struct slurm *s, json_t *job, int *idx)
+{
+	long id = (long)json_integer_value(json_object_get(job, "job_id"));
+	long array = (long)json_integer_value(json_object_get(job, "array_job_id"));
+	json_t *copy = json_object_get(job, "array_task_id");
+
+	for (struct srm *m = s->runs; m; m = m->next)
+		for (int i = 0; i < m->ntasks; i++) {
+			if (m->copy[i] < 0 ? m->job[i] == id
+					   : m->job[i] == array && json_is_integer(copy) &&
+						 json_integer_value(copy) == m->copy[i]) {
+				*idx = i;
+				return m;
+			}
+		}
+	return NULL;
+}
+
+/* An array's entry for the elements not started yet ("3-5,9"): applies
+ * its state to each of them. */
+static void
+apply_pending(struct slurm *s, json_t *job, const char *config)
+{
+	long array = (long)json_integer_value(json_object_get(job, "array_job_id"));
+	const char *spec = json_string_value(json_object_get(job, "array_task_string"));
+	char *end;
+
+	for (const char *q = spec; q && *q;) {
+		long lo = strtol(q, &end, 10), hi = lo;
+		if (end == q)
+			break;
+		if (*end == '-')
+			hi = strtol(end + 1, &end, 10);
+		for (struct srm *m = s->runs; m; m = m->next)
+			for (int i = 0; !strcmp(m->config, config) && i < m->ntasks; i++)
+				if (m->job[i] == array && m->copy[i] >= lo && m->copy[i] <= hi)
+					apply_job(s, m, i, job);
+		q = end + strcspn(end, ",");
+		q += *q == ',';
+	}
+}
+
+/*
+ * After a full listing: a job Slurm no longer lists was purged (MinJobAge
+ * passed while nobody followed it). What became of it cannot be known.
+ */
+static void
+forget_purged(struct slurm *s, const char *config)
+{
+	struct task_rec t;
+
+	for (struct srm *m = s->runs; m; m = m->next) {
+		for (int i = 0; !strcmp(m->config, config) && i < m->ntasks; i++) {
+			if (m->active[i] && !m->seen[i] &&
+			    store_task_get(s->st, m->seq, i, &t) == RF_OK) {
+				m->active[i] = 0;
+				t.state = ST_UNKNOWN;
+				replace(&t.message, errf("Slurm no longer knows job %ld (purged): "
+							 "what became of it is unknown",
+							 m->job[i]));
+				store_task_update(s->st, &t);
+				task_rec_free(&t);
+			}
+			m->seen[i] = 0;
+		}
+	}
+}
+
+/* One GET /jobs per configuration in use, for all its runs. */
+void
+slurm_refresh(struct slurm *s)
+{
+	int64_t now = time(NULL), since = s->since;
+	int failed = 0;
+
+	for (struct srm *m = s->runs; m; m = m->next) {
+		struct rest rest = {0};
+		const char *workdir;
+		json_t *doc = NULL, *reply = NULL, *job;
+		char path[64], *err = NULL, when[32], msg[1024];
+		int errnum, done = 0;
+		size_t k;
+
+		/* Once per configuration: a run of one already refreshed is done. */
+		for (struct srm *o = s->runs; o != m; o = o->next)
+			done |= !strcmp(o->config, m->config);
+		if (done)
+			continue;
+		snprintf(path, sizeof(path), "jobs?update_time=%lld", (long long)since);
+		if (slurm_connect(s, m->config, &doc, &rest, &workdir, &err) == RF_OK &&
+		    rest_call(&rest, "GET", path, NULL, &reply, &errnum, &err) == RF_OK) {
+			json_array_foreach(json_object_get(reply, "jobs"), k, job)
+			{
+				int i;
+				struct srm *o = find_job(s, job, &i);
+				if (o && !strcmp(o->config, m->config))
+					apply_job(s, o, i, job);
+				else if (o == NULL &&
+					 json_is_null(json_object_get(job, "array_task_id")))
+					apply_pending(s, job, m->config);
+			}
+			if (since == 0)
+				forget_purged(s, m->config);
+			s->refreshed = now_ms();
+		} else {
+			iso8601(s->refreshed, when, sizeof(when));
+			snprintf(msg, sizeof(msg), "state as of the last refresh (%s); now: %s",
+				 s->refreshed ? when : "none yet", err ? err : "error");
+			/* Logged once per outage, noted on every run it leaves stale. */
+			if (!m->stale)
+				log_warnx("slurm %s: %s", m->config, err ? err : "refresh failed");
+			for (struct srm *o = s->runs; o; o = o->next)
+				if (!strcmp(o->config, m->config) &&
+				    store_run_note(s->st, o->seq, msg) == RF_OK)
+					o->stale = 2;
+			failed = 1;
+		}
+		s->calls += rest.calls;
+		free(err);
+		json_decref(reply);
+		json_decref(doc);
+	}
+	/* Retries before the runs settle: a run waiting for one is not over. */
+	for (struct srm *m = s->runs; m; m = m->next)
+		for (int i = 0; i < m->ntasks; i++)
+			if (m->again[i]) {
+				m->again[i] = 0;
+				slurm_resubmit(s, m, i);
+			}
+	for (struct srm **pp = &s->runs; *pp;) {
+		struct srm *m = *pp;
+		if (m->stale != 2 && settle_run(s, m)) {
+			*pp = m->next;
+			log_info("run %s: no job of it is left on Slurm (%ld REST calls so far)",
+				 m->id, s->calls);
+			srm_free(m);
+		} else {
+			if (m->stale == 2)
+				m->stale = 1;
+			pp = &m->next;
+		}
+	}
+	/* A job's change in the second of the last refresh is not lost, nor
+	 * the changes made while a refresh failed. */
+	if (!failed)
+		s->since = now - 1;
+	store_flush(s->st);
+}

@@ -1,0 +1,179 @@
+/*
+ * Folders: listing (readdir, and the kernel's cache of a folder whose
+ * entries never change), and the calls that would make, remove or rename
+ * names, which only configs/ takes.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsops.h"
+#include "ops_int.h"
+
+struct dirfill {
+	fuse_req_t req;
+	char *buf;
+	size_t size, used;
+};
+
+static int
+fill(void *ctx, const char *name, const struct node *child, off_t next)
+{
+	struct dirfill *d = ctx;
+	struct stat st = {.st_ino = node_ino(child)};
+	size_t need;
+
+	st.st_mode = is_dir(ops_of(child)) ? S_IFDIR : ops_of(child)->readlink ? S_IFLNK : S_IFREG;
+	/* Offsets 0 and 1 are "." and "..": a node's own cookies start at 2. */
+	need = fuse_add_direntry(d->req, d->buf + d->used, d->size - d->used, name, &st, next + 2);
+	if (need > d->size - d->used)
+		return 1;
+	d->used += need;
+	return 0;
+}
+
+void
+op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct dirfill d = {.req = req, .size = size};
+	struct node n, parent;
+	int err = 0;
+
+	(void)fi;
+	if (decode(req, ino, &n))
+		return;
+	if (!is_dir(ops_of(&n))) {
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	if ((d.buf = malloc(size)) == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	node_parent(&n, &parent);
+	if (off == 0 && fill(&d, ".", &n, -1))
+		goto done;
+	if (off <= 1 && fill(&d, "..", &parent, 0))
+		goto done;
+	err = ops_of(&n)->list(&n, off >= 2 ? off - 2 : 0, fill, &d);
+done:
+	if (err)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_buf(req, d.buf, d.used);
+	free(d.buf);
+}
+
+/*
+ * A directory whose entries never change (a run's folder, tasks/, a task
+ * run's folder) may be listed from the kernel's cache: a second find over
+ * 100,000 runs then asks nothing of them. The kernel would cache every
+ * directory if opendir were left out, trusting the mtime to tell a change,
+ * which a name added within the same millisecond would not.
+ */
+void
+op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct node n;
+
+	if (decode(req, ino, &n))
+		return;
+	fi->cache_readdir = fi->keep_cache = ops_of(&n)->fixed_list ? 1 : 0;
+	fuse_reply_open(req, fi);
+}
+
+/* Nothing in the tree can be created, removed or renamed. */
+void
+op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+	(void)parent, (void)name, (void)mode, (void)rdev;
+	fuse_reply_err(req, EROFS);
+}
+
+void
+op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	(void)parent, (void)name, (void)mode;
+	fuse_reply_err(req, EROFS);
+}
+
+void
+op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct node dir;
+
+	if (decode(req, parent, &dir))
+		return;
+	fuse_reply_err(req, ops_of(&dir)->unlink ? ops_of(&dir)->unlink(&dir, name) : EROFS);
+}
+
+void
+op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	(void)parent, (void)name;
+	fuse_reply_err(req, EROFS);
+}
+
+void
+op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	(void)link, (void)parent, (void)name;
+	fuse_reply_err(req, EROFS);
+}
+
+void
+op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+	  const char *newname, unsigned int flags)
+{
+	(void)parent, (void)name, (void)newparent, (void)newname, (void)flags;
+	fuse_reply_err(req, EROFS);
+}
+
+void
+op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	(void)ino, (void)newparent, (void)newname;
+	fuse_reply_err(req, EROFS);
+}
+
+/* Only configs/ makes files: the new file is a request stream whose
+ * close saves it (it exists once saved). */
+void
+op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+	  struct fuse_file_info *fi)
+{
+	struct fuse_entry_param e;
+	struct node dir;
+	struct fh *fh;
+	int err;
+
+	(void)mode;
+	if (decode(req, parent, &dir))
+		return;
+	if (ops_of(&dir)->create == NULL) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if ((fh = fh_new()) == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if ((err = ops_of(&dir)->create(&dir, name, fh)) != 0) {
+		fh_free(fh);
+		fuse_reply_err(req, err);
+		return;
+	}
+	memset(&e, 0, sizeof(e));
+	e.ino = node_ino(&fh->node);
+	e.attr.st_ino = e.ino;
+	e.attr.st_mode = S_IFREG | 0600;
+	e.attr.st_nlink = 1;
+	e.attr.st_uid = fs_owner_uid;
+	e.attr.st_gid = fs_owner_gid;
+	set_time(&e.attr, now_ms());
+	fi->fh = (uintptr_t)fh;
+	fi->direct_io = 1;
+	fi->nonseekable = 1;
+	if (fuse_reply_create(req, &e, fi) == -ENOENT)
+		fh_free(fh);
+}

@@ -89,34 +89,51 @@ admin_config_show(json_t *doc, const char *name)
 }
 
 enum rerr
-admin_login(const char *path, json_t *fields, const char *name, char **saved, char **line,
+admin_login(const char *path, json_t *given, const char *name, char **saved, char **line,
 	    int *accepted, char **err)
 {
 	const struct runtime_ops *rt = runtime_saved_default();
-	json_t *conf = NULL;
-	char *text = json_dumps(fields, 0);
+	json_t *doc = NULL, *old, *merged = NULL, *conf = NULL;
+	char *text = NULL;
 	enum rerr e;
 
 	*saved = *line = *err = NULL;
 	*accepted = 0;
-	if (text == NULL || rt == NULL)
-		return RF_NOMEM;
-	if ((e = rt->config_parse(text, strlen(text), &conf, err)) != RF_OK)
+	if (name == NULL && json_object_get(given, "uri") == NULL) {
+		*err = errf("login needs a URL, or the name of a saved configuration");
+		return RF_INVAL;
+	}
+	*saved = name ? strdup(name) : rt->default_name(given, err);
+	if (*saved == NULL)
+		return *err ? RF_INVAL : RF_NOMEM;
+	if ((e = config_load(path, &doc, err)) != RF_OK)
 		goto out;
-	*saved = name ? strdup(name) : rt->default_name(conf, err);
-	if (*saved == NULL) {
-		e = *err ? RF_INVAL : RF_NOMEM;
+	/* Logging in again changes only the fields given (a new token, say):
+	 * the rest of the saved entry stays. */
+	old = json_object_get(json_object_get(doc, "configs"), *saved);
+	if (old == NULL && json_object_get(given, "uri") == NULL) {
+		*err = errf("no configuration \"%.64s\": give its URL to make it", *saved);
+		e = RF_NOENT;
 		goto out;
 	}
+	e = RF_NOMEM;
+	if ((merged = old ? json_deep_copy(old) : json_object()) == NULL ||
+	    json_object_update(merged, given) < 0 || (text = json_dumps(merged, 0)) == NULL)
+		goto out;
+	if ((e = rt->config_parse(text, strlen(text), &conf, err)) != RF_OK)
+		goto out;
 	if (rt->login_check)
 		*accepted = rt->login_check(conf, line) == RF_OK;
-	if ((e = admin_config_store(path, *saved, conf, err)) != RF_OK) {
+	e = admin_config_store(path, *saved, conf, err);
+out:
+	if (e != RF_OK) {
 		free(*saved);
 		free(*line);
 		*saved = *line = NULL;
 	}
-out:
 	free(text);
+	json_decref(doc);
+	json_decref(merged);
 	json_decref(conf);
 	return e;
 }

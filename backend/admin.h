@@ -33,10 +33,12 @@ const char *admin_builtin_config(int i);
  * malloc'd JSON text with a newline, secrets as "***"; NULL when there is
  * no such configuration (or no memory). */
 char *admin_config_show(json_t *doc, const char *name);
-/* A login: fields (uri, token and the optional ones) checked by the
- * runtime of saved configurations, saved as name (NULL: named after the
- * URI's host) and tried on the server. *saved is the name used; *line
- * what the server said (a warning unless *accepted); both malloc'd. */
+/* A login: the fields given (uri, token and the optional ones) laid over
+ * the saved entry of that name, if there is one, so that a login again
+ * with a new token keeps the rest; checked by the runtime of saved
+ * configurations, tried on the server, and saved as name (NULL: named
+ * after the URI's host). *saved is the name used; *line what the server
+ * said (a warning unless *accepted); both malloc'd. */
 enum rerr admin_login(const char *path, json_t *fields, const char *name, char **saved, char **line,
 		      int *accepted, char **err);
 

@@ -311,7 +311,8 @@ submit_one(struct backend *b, const char *text, size_t len, int start, char run_
 		goto out;
 	}
 	config = runtime_canonical(d->config ? d->config : dflt);
-	if ((e = config_check(b, config, err)) != RF_OK)
+	if ((e = config_check(b, config, err)) != RF_OK ||
+	    (e = config_usable(b, config, err)) != RF_OK)
 		goto out;
 	e = RF_NOMEM;
 	if (plan_build(d, &p) < 0 || (tasks = calloc((size_t)p.ntr + 1, sizeof(*tasks))) == NULL)

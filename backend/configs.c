@@ -180,6 +180,22 @@ config_check(struct backend *b, const char *name, char **err)
 	return RF_INVAL;
 }
 
+enum rerr
+config_usable(struct backend *b, const char *name, char **err)
+{
+	const struct runtime_ops *rt = runtime_saved_default();
+	json_t *s;
+	enum rerr e = RF_OK;
+
+	if (runtime_builtin(name) || rt->usable == NULL)
+		return RF_OK;
+	s = saved(b);
+	if (json_object_get(s, name))
+		e = rt->usable(json_object_get(s, name), err);
+	json_decref(s);
+	return e;
+}
+
 const char *
 backend_files(struct backend *b, const char *config, char *buf, size_t n)
 {

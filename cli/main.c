@@ -23,8 +23,8 @@ static const struct cli_command commands[] = {
      "MOUNTPOINT",
      mount_command},
     {"login",
-     "runfs login URL --token TOKEN [--user U] [--partition P] [--workdir DIR] [--account A] "
-     "[--qos Q] [--api-version V] [--name NAME]",
+     "runfs login URL|NAME [--token-file FILE | --token - | --token TOKEN] [--user U] "
+     "[--partition P] [--workdir DIR] [--account A] [--qos Q] [--api-version V] [--name NAME]",
      cli_login},
     {"config", "runfs config list | show NAME | rm NAME | default [NAME]", cli_config},
     {"submit", "runfs submit FILE [--config NAME] [--mount DIR]", cli_submit},
@@ -43,9 +43,9 @@ usage(FILE *f)
 {
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "%s %s\n", i == 0 ? "usage:" : "      ", commands[i].usage);
-	fprintf(f,
-		"       runfs --help | --version\n"
-		"CONFIG is in_process or local (ray is local); see runfs(1) and docs/TREE.md.\n");
+	fprintf(f, "       runfs --help | --version\n"
+		   "CONFIG is in_process, local (ray is local) or a configuration saved by runfs "
+		   "login;\nsee runfs(1) and docs/TREE.md.\n");
 }
 
 int

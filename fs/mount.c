@@ -79,10 +79,10 @@ fs_mount(int argc, char **argv)
 
 	if (fuse_opt_parse(&args, &o, option_spec, opt_proc) < 0)
 		goto usage;
-	if (o.config == NULL || !backend_config_builtin(o.config)) {
-		fprintf(stderr, "runfs: %s%s\n",
-			o.config ? "unknown configuration: " : "missing CONFIG",
-			o.config ? o.config : "");
+	/* Any configuration, built in or saved: backend_check refuses an
+	 * unknown one with the list of those it knows. */
+	if (o.config == NULL) {
+		fprintf(stderr, "runfs: missing CONFIG\n");
 		goto usage;
 	}
 	if (o.allow_other && fuse_opt_add_arg(&args, "-odefault_permissions") < 0)

@@ -156,17 +156,74 @@ config_set_default(const char *path, const char *name, int builtin, char **err)
 	return locked_update(path, put_default, name, builtin ? json_true() : NULL, err);
 }
 
+/* The value of one base64url character (RFC 4648, section 5), or -1. */
+static int
+b64url(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '-' ? 62 : c == '_' ? 63 : -1;
+}
+
+/* A JWT is header.payload.signature, each base64url without padding; the
+ * payload is a JSON object whose "exp" is seconds since the epoch. */
+int
+config_token_expiry(json_t *conf, int64_t *exp_ms)
+{
+	const char *tok = json_string_value(json_object_get(conf, "token")), *p, *end;
+	struct buf payload = {0};
+	unsigned bits = 0;
+	int nbits = 0, rc = -1;
+	json_t *claims;
+
+	if (tok == NULL || (p = strchr(tok, '.')) == NULL || (end = strchr(++p, '.')) == NULL)
+		return -1;
+	for (; p < end; p++) {
+		int v = b64url((unsigned char)*p);
+		if (v < 0)
+			goto out;
+		bits = (bits << 6) | (unsigned)v;
+		if ((nbits += 6) >= 8) {
+			char byte = (char)((bits >> (nbits - 8)) & 0xff);
+			nbits -= 8;
+			if (buf_add(&payload, &byte, 1) < 0)
+				goto out;
+		}
+	}
+	claims = json_loadb(payload.p ? payload.p : "", payload.len, 0, NULL);
+	if (json_is_integer(json_object_get(claims, "exp"))) {
+		*exp_ms = (int64_t)json_integer_value(json_object_get(claims, "exp")) * 1000;
+		rc = 0;
+	}
+	json_decref(claims);
+out:
+	buf_free(&payload);
+	return rc;
+}
+
 char *
 config_show(const char *name, json_t *conf)
 {
 	json_t *c = json_deep_copy(conf);
-	char *text, *out = NULL;
+	char *text, *out = NULL, when[40];
+	int64_t exp;
 
 	if (c == NULL)
 		return NULL;
 	json_object_set_new(c, "name", json_string(name));
-	if (json_object_get(c, "token"))
+	if (json_object_get(c, "token")) {
 		json_object_set_new(c, "token", json_string("***"));
+		if (config_token_expiry(conf, &exp) == 0) {
+			iso8601(exp, when, sizeof(when));
+			json_object_set_new(c, "token_expires", json_string(when));
+		} else {
+			json_object_set_new(c, "token_expires", json_null());
+		}
+	}
 	text = json_dumps(c, JSON_INDENT(2) | JSON_SORT_KEYS);
 	if (text && asprintf(&out, "%s\n", text) < 0)
 		out = NULL;

@@ -16,6 +16,7 @@
 #define RUNFS_CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -44,7 +45,13 @@ enum rerr config_store(const char *path, const char *name, json_t *conf, char **
  * is set: the default of defaults is then the registry's first runtime. */
 enum rerr config_set_default(const char *path, const char *name, int builtin, char **err);
 
-/* The configuration as shown to people: JSON with the token as "***".
+/* When the configuration's token expires (a JWT's "exp" claim, read
+ * without verifying the token, as ms since the epoch); 0, or -1 when the
+ * token is no JWT or has no exp. */
+int config_token_expiry(json_t *conf, int64_t *exp_ms);
+
+/* The configuration as shown to people: JSON with the token as "***" and,
+ * for a token, token_expires (ISO 8601 UTC, null when not known).
  * malloc'd, with a trailing newline. */
 char *config_show(const char *name, json_t *conf);
 

@@ -37,6 +37,9 @@ struct runtime_ops {
 	/* Whether the server takes the configuration's credentials: a line
 	 * for the user in *line; RF_OK when it does. NULL: nothing to ask. */
 	enum rerr (*login_check)(json_t *conf, char **line);
+	/* Whether a run can be submitted with the saved configuration now
+	 * (its token has not expired); else *err says why. NULL: always. */
+	enum rerr (*usable)(json_t *conf, char **err);
 	/* Called before a mount whose default it is goes to the background,
 	 * in a process without threads (the local runtime starts its daemon
 	 * here). NULL: nothing to do. */

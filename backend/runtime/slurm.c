@@ -347,6 +347,7 @@ const struct runtime_ops slurm_ops = {
     .config_parse = config_parse,
     .default_name = slurm_default_name,
     .login_check = slurm_login_check,
+    .usable = slurm_usable,
     .open = slurm_open,
     .close = slurm_close,
     .launch = slurm_launch,

@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 
+#include "config.h"
 #include "defn.h"
 #include "rest.h"
 #include "runtime.h"
@@ -177,4 +178,17 @@ slurm_login_check(json_t *conf, char **line)
 	json_decref(reply);
 	free(err);
 	return e;
+}
+
+enum rerr
+slurm_usable(json_t *conf, char **err)
+{
+	int64_t exp;
+	char when[40];
+
+	if (config_token_expiry(conf, &exp) < 0 || exp > now_ms())
+		return RF_OK;
+	iso8601(exp, when, sizeof(when));
+	*err = errf("token expired at %s; run runfs login", when);
+	return RF_PERM;
 }

@@ -23,4 +23,7 @@ char *config_auto_name(const char *uri, char **err);
  * the user in *line (malloc'd); RF_OK when it does. */
 enum rerr slurm_login_check(json_t *conf, char **line);
 
+/* RF_PERM, with the reason, when the configuration's token has expired. */
+enum rerr slurm_usable(json_t *conf, char **err);
+
 #endif

@@ -27,7 +27,7 @@ touch "$T/file"
 refused "data directory $T/file/x: Not a directory" -o "data_dir=$T/file/x" in_process "$MNT"
 
 # An unknown configuration: the known ones are named.
-refused "unknown configuration: nope" -o "data_dir=$DATA" nope "$MNT"
+refused 'unknown configuration "nope" (known: in_process, local' -o "data_dir=$DATA" nope "$MNT"
 
 # A configuration file that is not one.
 mkdir -p "$T/cfg/runfs"

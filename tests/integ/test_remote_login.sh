@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# A saved Slurm configuration as users live with it, on the real
+# single-node Slurm (scripts/slurm-up): logged in with the token from a
+# file, mounted by its name (the mount's default), a run submitted without
+# naming a configuration; then a login again with only the token, from
+# standard input, which keeps every other field, and another run. The
+# token shows in no process's argv, file, log or the work directory.
+. "$(dirname "$0")/lib.sh"
+
+SLURM_DIR=${SLURM_DIR:-/tmp/runfs-slurm}
+[[ -r $SLURM_DIR/env ]] || fail "no Slurm: run scripts/slurm-up (scripts/test does)"
+# shellcheck disable=SC1091
+. "$SLURM_DIR/env"
+export XDG_CONFIG_HOME=$T/config
+printf '%s\n' "$SLURM_JWT" >"$T/jwt"
+
+timeout 30 "$RUNFS" login "$SLURM_REST_URL" --token-file "$T/jwt" --user "$SLURM_REST_USER" \
+	--workdir "$SLURM_WORKDIR" --partition debug --account runfs-ci --name lab >"$T/login.out" 2>&1 ||
+	fail "runfs login: $(<"$T/login.out")"
+assert_contains "$(<"$T/login.out")" "accepted the token" "runfs login with --token-file"
+
+# Mounted by name: the default of the mount, and where its runs go.
+start_runfs lab
+assert_eq lab "$(rd "$MNT/configs/default")" "the default of a mount of lab"
+id=$(submit "$SRCDIR/examples/hello.json")
+assert_eq lab "$(rd "$MNT/runs/$id/config")" "the configuration of a run submitted to a mount of lab"
+# While it runs on Slurm: no process of this machine carries the token.
+for f in /proc/[0-9]*/cmdline; do
+	if tr '\0' ' ' <"$f" 2>/dev/null | grep -qF -- "$SLURM_JWT"; then
+		fail "the token is in the argv of process ${f#/proc/}: $(tr '\0' ' ' <"$f" | cut -c1-80)"
+	fi
+done
+assert_eq SUCCEEDED "$(timeout 60 cat "$MNT/runs/$id/wait")" "hello on a mount of lab"
+assert_eq "HELLO, WORLD!" "$(rd "$MNT/runs/$id/results/0")" "hello's first result"
+stop_runfs
+
+# A login again with only the token, from standard input.
+timeout 30 "$RUNFS" login lab --token - <"$T/jwt" >"$T/login.out" 2>&1 ||
+	fail "runfs login lab --token -: $(<"$T/login.out")"
+assert_contains "$(<"$T/login.out")" "accepted the token" "runfs login again"
+assert_eq "$SLURM_REST_USER debug $SLURM_WORKDIR runfs-ci" \
+	"$(timeout 10 "$RUNFS" config show lab | jq -r '"\(.user) \(.partition) \(.workdir) \(.account)"')" \
+	"the entry after a login with only the token"
+start_runfs lab
+id2=$(submit "$SRCDIR/examples/hello.json")
+assert_eq SUCCEEDED "$(timeout 60 cat "$MNT/runs/$id2/wait")" "hello after the login again"
+assert_contains "$(json "$MNT/runs/$id/status.json" .state)" SUCCEEDED "the first run, seen again"
+stop_runfs
+
+for place in "$DATA" "$SLURM_WORKDIR/runs/$id" "$SLURM_WORKDIR/runs/$id2" "$T/login.out" "${RUNFS_LOGS[@]}"; do
+	[[ -e $place ]] || continue
+	grep -rqF -- "$SLURM_JWT" "$place" 2>/dev/null && fail "the token shows in $place"
+done
+check_stderr
+echo "PASS: $TEST_NAME"

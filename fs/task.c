@@ -58,15 +58,16 @@ enum task_file {
 	TF_COMMAND,
 	TF_NFILES
 };
-enum task_log { TL_STDOUT, TL_STDERR, TL_LOGS };
+enum task_log { TL_STDOUT, TL_STDERR, TL_LOGS, TL_SYSTEM };
 
 static const char *const task_names[] = {"status",  "exit_code", "attempts", "started", "ended",
 					 "message", "task",	 "parents",  "command", "stdout",
-					 "stderr",  "logs",	 "inputs",   "outputs"};
-static const enum kind task_kinds[] = {
-    K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_FILE,
-    K_TASK_FILE, K_TASK_FILE, K_TASK_LOG,  K_TASK_LOG,	K_TASK_LOG,  K_INPUTS,	  K_OUTPUTS};
-#define NTASK 14
+					 "stderr",  "logs",	 "system",   "inputs",	"outputs"};
+static const enum kind task_kinds[] = {K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_FILE,
+				       K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_FILE,
+				       K_TASK_FILE, K_TASK_LOG,	 K_TASK_LOG,  K_TASK_LOG,
+				       K_TASK_LOG,  K_INPUTS,	 K_OUTPUTS};
+#define NTASK 15
 
 static int
 task_lookup(const struct node *dir, const char *name, struct node *child)
@@ -169,6 +170,8 @@ task_log_path(const struct node *n, char *path, int64_t *mtime)
 	dd = backend_files(fs_backend, r.config, dir, sizeof(dir));
 	if (n->sub == TL_LOGS)
 		rc = path_task_log(path, dd, r.id, t.id);
+	else if (n->sub == TL_SYSTEM)
+		rc = path_task_system(path, dd, r.id, t.id);
 	else /* before the first attempt there is no file: it reads empty */
 		rc = path_attempt_file(path, dd, r.id, t.id, t.attempts ? t.attempts : 1,
 				       files[n->sub]);

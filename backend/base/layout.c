@@ -28,6 +28,12 @@ path_task_log(char *out, const char *datadir, const char *run, const char *task)
 }
 
 int
+path_task_system(char *out, const char *datadir, const char *run, const char *task)
+{
+	return fit(snprintf(out, PATH_MAX_, "%s/runs/%s/logs.d/%s.system", datadir, run, task));
+}
+
+int
 path_attempt_file(char *out, const char *datadir, const char *run, const char *task, int n,
 		  const char *file)
 {

@@ -4,6 +4,8 @@
  *   DATA/runs/<run>/definition.json
  *   DATA/runs/<run>/logs                         all tasks, "<task-id> | line"
  *   DATA/runs/<run>/logs.d/<task>.log            every attempt, stdout+stderr
+ *   DATA/runs/<run>/logs.d/<task>.system         what the runtime itself said
+ *                                                (a Slurm job's own output)
  *   DATA/runs/<run>/logs.d/<task>.<n>.stdout     attempt n's standard output
  *   DATA/runs/<run>/logs.d/<task>.<n>.stderr
  *   DATA/runs/<run>/logs.d/<task>.<n>.stdin      what attempt n read
@@ -30,6 +32,8 @@ int path_run(char *out, const char *datadir, const char *run);
 int path_run_file(char *out, const char *datadir, const char *run, const char *file);
 /* The task run's combined log (every attempt). */
 int path_task_log(char *out, const char *datadir, const char *run, const char *task);
+/* What the runtime said of the task run's jobs (Slurm's job output). */
+int path_task_system(char *out, const char *datadir, const char *run, const char *task);
 /* file is "stdout", "stderr", "stdin", "outputs" or "work". */
 int path_attempt_file(char *out, const char *datadir, const char *run, const char *task, int n,
 		      const char *file);

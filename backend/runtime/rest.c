@@ -92,6 +92,14 @@ rest_call(struct rest *r, const char *method, const char *path, json_t *body, js
 		goto out;
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	/* GET /jobs?update_time=T answers 304 with no body when no job has
+	 * changed since T: an empty listing, not an error. */
+	if (status == 304 && in.len == 0) {
+		*errnum = 0;
+		*reply = json_object();
+		e = *reply ? RF_OK : RF_NOMEM;
+		goto out;
+	}
 	*reply = in.p ? json_loadb(in.p, in.len, 0, &je) : NULL;
 	*errnum = *reply ? first_error(*reply, &etext) : 0;
 	if (status == 401) {

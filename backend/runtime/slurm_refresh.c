@@ -48,6 +48,41 @@ map_state(const char *js, int stopping, const char *reason, int *active)
 	return !strcmp(js, "PENDING") ? ST_WAITING : ST_RUNNING;
 }
 
+/* Why Slurm itself ended a job, in words; NULL when the job ended on its
+ * own (its exit status says why). */
+static const char *
+slurm_ending(const char *js)
+{
+	static const char *const why[][2] = {
+	    {"TIMEOUT", "time limit reached"},
+	    {"OUT_OF_MEMORY", "out of memory"},
+	    {"NODE_FAIL", "node failure"},
+	    {"BOOT_FAIL", "node failed to boot"},
+	    {"DEADLINE", "deadline reached"},
+	    {"PREEMPTED", "preempted"},
+	    {"CANCELLED", "cancelled outside runfs"},
+	};
+
+	for (size_t i = 0; i < sizeof(why) / sizeof(*why); i++)
+		if (strcmp(js, why[i][0]) == 0)
+			return why[i][1];
+	return NULL;
+}
+
+/* The message of a task run whose job ended without succeeding. */
+static char *
+job_message(long job, const char *js, const char *reason, int exit_code)
+{
+	const char *ending = slurm_ending(js);
+
+	if (ending)
+		return errf("Slurm ended job %ld: %s (%s%s%s; see system)", job, ending, js,
+			    reason && *reason && strcmp(reason, "None") ? ", reason " : "",
+			    reason && *reason && strcmp(reason, "None") ? reason : "");
+	return errf("Slurm job %ld %s (%s, exit code %d)", job, js, reason ? reason : "",
+		    exit_code);
+}
+
 /* Applies what Slurm says of task run i's job to its record. */
 static void
 apply_job(struct slurm *s, struct srm *m, int i, json_t *job)
@@ -81,8 +116,7 @@ apply_job(struct slurm *s, struct srm *m, int i, json_t *job)
 		t.message = state == ST_SUCCEEDED ? strdup("")
 			    : state == ST_TERMINATED
 				? strdup(ROLLUP_STOPPED)
-				: errf("Slurm job %ld %s (%s, exit code %d)", m->job[i], js,
-				       reason ? reason : "", t.exit_code);
+				: job_message(m->job[i], js, reason, t.exit_code);
 		a.message = t.message;
 		store_attempt_put(s->st, m->seq, i, &a);
 		if (state == ST_FAILED && t.attempts < t.max_attempts) {

@@ -65,9 +65,9 @@ job_desc(const struct defn_task *t, const char *name, const char *cwd, const cha
 	 const char *deps, json_t *conf)
 {
 	json_t *j =
-	    json_pack("{s:s,s:s,s:s,s:s,s:{s:s}}", "name", name, "current_working_directory", cwd,
-		      "standard_output", out, "standard_error", out, "environment", "PATH",
-		      "/usr/local/bin:/usr/bin:/bin");
+	    json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:s}}", "name", name, "current_working_directory",
+		      cwd, "standard_output", out, "standard_error", out, "open_mode", "append",
+		      "environment", "PATH", "/usr/local/bin:/usr/bin:/bin");
 	static const char *const copied[] = {"partition", "account", "qos"};
 
 	if (j == NULL)
@@ -88,6 +88,29 @@ job_desc(const struct defn_task *t, const char *name, const char *cwd, const cha
 	return j;
 }
 
+/*
+ * Where a job's own output goes (Slurm's words: a time limit, an
+ * out-of-memory kill, errors of the job script itself; the task's output
+ * the script keeps apart): the task run's system file, which a job array
+ * names by its element (%a is the copy, as in the task run's id), each
+ * attempt's job appending. slurmd opens it before the script runs, so its
+ * folder must exist: made here when the work directory is visible, else
+ * the output is dropped as before. 0, or -1 when the path is too long.
+ */
+static int
+system_output(const struct script_ctx *c, int step, char *out, size_t n)
+{
+	char dir[PATH_MAX_], task[TASK_ID_MAX];
+
+	if (path_run_file(dir, c->workdir, c->run_id, "logs.d") < 0)
+		return -1;
+	snprintf(task, sizeof(task), "%s%s", c->d->steps[step].id,
+		 c->d->steps[step].ncopies >= 0 ? ".%a" : "");
+	if (mkdir_p(dir, 0700) < 0 || path_task_system(out, c->workdir, c->run_id, task) < 0)
+		snprintf(out, n, "/dev/null");
+	return 0;
+}
+
 /* "0,3,7": the copies of a job array. */
 static void
 array_spec(const struct script_ctx *c, struct buf *b)
@@ -104,7 +127,7 @@ submit_step(struct srm *m, const struct script_ctx *c, json_t *conf, struct rest
 	int step = c->p->tr_step[c->members[0]];
 	const struct defn_task *t = &c->d->tasks[c->d->steps[step].task];
 	int parents[c->d->nsteps + 1], np = defn_step_parents(c->d, step, parents);
-	char name[RUN_ID_MAX + TASK_ID_MAX];
+	char name[RUN_ID_MAX + TASK_ID_MAX], out[PATH_MAX_];
 	struct buf deps = {0}, arr = {0};
 	char *script = slurm_script(c);
 	json_t *body = NULL, *reply = NULL, *job;
@@ -120,8 +143,8 @@ submit_step(struct srm *m, const struct script_ctx *c, json_t *conf, struct rest
 				buf_printf(&deps, "%s%ld", deps.len ? ":" : "afterok:", pj);
 			last = pj ? pj : last;
 		}
-	if (script == NULL ||
-	    (job = job_desc(t, name, "/", "/dev/null", deps.p ? deps.p : "", conf)) == NULL) {
+	if (script == NULL || system_output(c, step, out, sizeof(out)) < 0 ||
+	    (job = job_desc(t, name, "/", out, deps.p ? deps.p : "", conf)) == NULL) {
 		*err = errf("cannot write the job script of step %s", c->d->steps[step].id);
 		goto out;
 	}
@@ -129,8 +152,6 @@ submit_step(struct srm *m, const struct script_ctx *c, json_t *conf, struct rest
 		array_spec(c, &arr);
 		json_object_set_new(job, "array", json_string(arr.p ? arr.p : ""));
 	}
-	/* The script keeps everything of the task in its own files; the
-	 * job's output file would have to exist before the job starts. */
 	body = json_pack("{s:s,s:o}", "script", script, "job", job);
 	if (body && rest_call(rest, "POST", "job/submit", body, &reply, &errnum, err) == RF_OK)
 		id = (long)json_integer_value(json_object_get(reply, "job_id"));

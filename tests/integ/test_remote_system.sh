@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Slurm's own words, on the real single-node Slurm (scripts/slurm-up): a
+# job Slurm kills for its time limit ends its task run FAILED with Slurm's
+# reason in message, and the job's own output (slurmstepd's notice) in
+# tasks/<t>/system; a job array keeps one system file per copy; a job that
+# ends well leaves its system file empty. Takes a minute and more: Slurm's
+# time limits are whole minutes.
+. "$(dirname "$0")/lib.sh"
+
+SLURM_DIR=${SLURM_DIR:-/tmp/runfs-slurm}
+[[ -r $SLURM_DIR/env ]] || fail "no Slurm: run scripts/slurm-up (scripts/test does)"
+# shellcheck disable=SC1091
+. "$SLURM_DIR/env"
+export XDG_CONFIG_HOME=$T/config
+printf '%s\n' "$SLURM_JWT" >"$T/jwt"
+timeout 30 "$RUNFS" login "$SLURM_REST_URL" --token-file "$T/jwt" --user "$SLURM_REST_USER" \
+	--workdir "$SLURM_WORKDIR" --partition debug --name lab >"$T/login.out" 2>&1 ||
+	fail "runfs login: $(<"$T/login.out")"
+start_runfs lab
+
+jq -n --arg tok "$TOKEN" '{
+  name: "limits",
+  tasks: {long: {command: ["sh", "-c", "echo started; exec sleep 300", $tok], timeout: 1},
+          quick: {command: ["echo", "{n}"]}},
+  steps: [{id: "long", task: "long"}, {id: "quick", task: "quick", foreach: {n: [1, 2]}}]
+}' >"$T/limits.json"
+id=$(submit "$T/limits.json")
+R=$MNT/runs/$id
+wait_task_state "$id" quick.1 SUCCEEDED
+for k in 0 1; do
+	[[ -e $SLURM_WORKDIR/runs/$id/logs.d/quick.$k.system ]] || fail "no system file for quick.$k"
+	assert_eq "" "$(rd "$R/tasks/quick.$k/system")" "quick.$k's system: a job that ended well"
+done
+
+WAIT_TIMEOUT=240 wait_task_state "$id" long FAILED
+msg=$(rd "$R/tasks/long/message")
+note "long's message: $msg"
+assert_contains "$msg" "time limit reached" "long's message"
+assert_contains "$msg" "TIMEOUT" "long's message"
+assert_contains "$(rd "$R/tasks/long/system")" "DUE TO TIME LIMIT" "long's system"
+assert_eq "started" "$(rd "$R/tasks/long/stdout")" "long's stdout"
+assert_eq FAILED "$(timeout 30 cat "$R/wait")" "the run"
+assert_contains "$(rd "$R/message")" "time limit reached" "the run's message"
+stop_runfs
+check_stderr
+echo "PASS: $TEST_NAME"

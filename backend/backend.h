@@ -70,6 +70,10 @@ int64_t backend_newest_run(struct backend *b);
  * and in *time when that change happened. */
 int64_t backend_last_change(struct backend *b, int64_t *time);
 enum rerr backend_task(struct backend *b, int64_t run_seq, int idx, struct task_rec *out);
+/* What the task run's latest attempt used (JSON, malloc'd; NULL before an
+ * attempt has ended), and the run's sums of them. */
+enum rerr backend_task_usage(struct backend *b, int64_t run_seq, int idx, char **json);
+enum rerr backend_run_usage(struct backend *b, int64_t run_seq, struct usage_sum *out);
 enum rerr backend_task_find(struct backend *b, int64_t run_seq, const char *id,
 			    struct task_rec *out);
 int backend_tasks(struct backend *b, int64_t run_seq, int from, int limit, struct task_rec *out);

@@ -56,6 +56,29 @@ backend_last_change(struct backend *b, int64_t *time)
 }
 
 enum rerr
+backend_task_usage(struct backend *b, int64_t run_seq, int idx, char **json)
+{
+	struct attempt_rec *a = NULL;
+	int n = store_attempt_list(b->st, run_seq, idx, &a);
+
+	*json = NULL;
+	if (n < 0)
+		return RF_IO;
+	if (n > 0 && a[n - 1].usage) {
+		*json = a[n - 1].usage;
+		a[n - 1].usage = NULL;
+	}
+	attempt_list_free(a, n);
+	return RF_OK;
+}
+
+enum rerr
+backend_run_usage(struct backend *b, int64_t run_seq, struct usage_sum *out)
+{
+	return store_run_usage(b->st, run_seq, out);
+}
+
+enum rerr
 backend_task(struct backend *b, int64_t run_seq, int idx, struct task_rec *out)
 {
 	return store_task_get(b->st, run_seq, idx, out);

@@ -74,6 +74,21 @@ json_time(int64_t ms)
 	return ms ? json_string(iso_or_null(ms, buf, sizeof(buf))) : json_null();
 }
 
+/* The sums of what the run's task runs used (their latest attempts). */
+static json_t *
+run_usage(int64_t seq)
+{
+	struct usage_sum u;
+
+	if (backend_run_usage(fs_backend, seq, &u) != RF_OK || u.measured == 0)
+		return json_pack("{s:n, s:n, s:n, s:n, s:i}", "wall_s", "user_s", "system_s",
+				 "max_rss_bytes", "measured", 0);
+	return json_pack("{s:f, s:f, s:f, s:o, s:i}", "wall_s", u.wall_s, "user_s", u.user_s,
+			 "system_s", u.system_s, "max_rss_bytes",
+			 u.max_rss_known ? json_integer(u.max_rss_bytes) : json_null(), "measured",
+			 u.measured);
+}
+
 static int
 render_status_json(const struct run_rec *r, struct buf *out)
 {
@@ -102,6 +117,7 @@ render_status_json(const struct run_rec *r, struct buf *out)
 	json_object_set_new(o, "ended", json_time(r->ended));
 	json_object_set_new(o, "message", json_string(r->message));
 	json_object_set_new(o, "tasks", counts);
+	json_object_set_new(o, "usage", run_usage(r->seq));
 	json_object_set_new(o, "task_runs", list);
 	text = json_dumps(o, JSON_INDENT(2));
 	if (text && buf_printf(out, "%s\n", text) == 0)

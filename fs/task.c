@@ -56,18 +56,19 @@ enum task_file {
 	TF_TASK,
 	TF_PARENTS,
 	TF_COMMAND,
+	TF_USAGE,
 	TF_NFILES
 };
 enum task_log { TL_STDOUT, TL_STDERR, TL_LOGS, TL_SYSTEM };
 
-static const char *const task_names[] = {"status",  "exit_code", "attempts", "started", "ended",
-					 "message", "task",	 "parents",  "command", "stdout",
-					 "stderr",  "logs",	 "system",   "inputs",	"outputs"};
+static const char *const task_names[] = {
+    "status",  "exit_code", "attempts", "started", "ended", "message", "task",	 "parents",
+    "command", "usage",	    "stdout",	"stderr",  "logs",  "system",  "inputs", "outputs"};
 static const enum kind task_kinds[] = {K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_FILE,
 				       K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_FILE,
-				       K_TASK_FILE, K_TASK_LOG,	 K_TASK_LOG,  K_TASK_LOG,
-				       K_TASK_LOG,  K_INPUTS,	 K_OUTPUTS};
-#define NTASK 15
+				       K_TASK_FILE, K_TASK_FILE, K_TASK_LOG,  K_TASK_LOG,
+				       K_TASK_LOG,  K_TASK_LOG,	 K_INPUTS,    K_OUTPUTS};
+#define NTASK 16
 
 static int
 task_lookup(const struct node *dir, const char *name, struct node *child)
@@ -99,6 +100,29 @@ add_time(struct buf *out, int64_t ms)
 		return 0;
 	iso8601(ms, iso, sizeof(iso));
 	return buf_printf(out, "%s\n", iso);
+}
+
+/* usage: what the latest attempt used, as the runtime measured it; every
+ * field null until an attempt has ended. */
+static int
+usage_render(const struct node *n, struct buf *out)
+{
+	char *json = NULL, *text;
+	json_t *o;
+	int err = rerr_errno(backend_task_usage(fs_backend, n->run, n->task, &json));
+
+	if (err)
+		return err;
+	o = json ? json_loads(json, 0, NULL) : NULL;
+	if (o == NULL)
+		o = json_pack("{s:n, s:n, s:n, s:n, s:n, s:n}", "wall_s", "user_s", "system_s",
+			      "max_rss_bytes", "exit_status", "measured_by");
+	text = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	err = text == NULL || buf_printf(out, "%s\n", text) < 0 ? ENOMEM : 0;
+	free(text);
+	free(json);
+	json_decref(o);
+	return err;
 }
 
 static int
@@ -140,6 +164,9 @@ task_file_render(const struct node *n, struct buf *out, int64_t *mtime)
 		break;
 	case TF_COMMAND:
 		rc = buf_printf(out, "%s\n", t.command);
+		break;
+	case TF_USAGE:
+		err = usage_render(n, out);
 		break;
 	default:
 		err = ENOENT;

@@ -24,7 +24,9 @@ task_rec_free(struct task_rec *t)
 void
 attempt_list_free(struct attempt_rec *a, int n)
 {
-	for (int i = 0; a && i < n; i++)
+	for (int i = 0; a && i < n; i++) {
 		free(a[i].message);
+		free(a[i].usage);
+	}
 	free(a);
 }

@@ -58,6 +58,9 @@ struct attempt_rec {
 	int exit_code;
 	int64_t started, ended;
 	char *message;
+	/* What the attempt used, as tasks/<t>/usage shows it (JSON, malloc'd
+	 * when read from the store; NULL when nothing was measured). */
+	char *usage;
 };
 
 struct event_rec {
@@ -72,6 +75,15 @@ struct event_rec {
 struct event_line {
 	struct event_rec ev;
 	char task[TASK_ID_MAX];
+};
+
+/* What a run's task runs used, their latest attempts summed (status.json);
+ * measured is how many attempts were measured. */
+struct usage_sum {
+	int measured;
+	double wall_s, user_s, system_s;
+	int max_rss_known;
+	int64_t max_rss_bytes; /* the largest of them */
 };
 
 /* The store calls it for every event recorded, in order, with its lock

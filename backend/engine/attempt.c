@@ -315,10 +315,29 @@ outputs_written(struct sched *s, struct stask *t, char *err, size_t errsz)
 	return 1;
 }
 
+/* tasks/<t>/usage of an attempt the engine ran: its wall time, and from
+ * wait4() the CPU time of the task and of the children it waited for and
+ * the largest resident set among them (malloc'd JSON; NULL without memory). */
+static char *
+usage_json(const struct rusage *ru, int64_t wall_ms, int code)
+{
+	json_t *o = json_pack("{s:f, s:f, s:f, s:I, s:i, s:s}", "wall_s", wall_ms / 1000.0,
+			      "user_s", ru->ru_utime.tv_sec + ru->ru_utime.tv_usec / 1e6,
+			      "system_s", ru->ru_stime.tv_sec + ru->ru_stime.tv_usec / 1e6,
+			      "max_rss_bytes", (json_int_t)ru->ru_maxrss * 1024, "exit_status",
+			      code < 0 ? 128 - code : code, "measured_by", "wait4");
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	json_decref(o);
+	return text;
+}
+
 /* Ends the attempt whose leader has exited (or is being abandoned). */
 static int
 end_attempt(struct sched *s, struct stask *t, int block, char *why, size_t whysz)
 {
+	struct rusage ru = {0};
+	char *usage;
 	struct log_sink sink = {&t->tlog, t->run->log_fd, &t->run->log_err, t->rec.id};
 	char work[PATH_MAX_];
 	int code = 0, ok;
@@ -326,7 +345,7 @@ end_attempt(struct sched *s, struct stask *t, int block, char *why, size_t whysz
 	/* Kill what the command left behind in its group before reaping the
 	 * leader: until then its pid, the group's id, cannot be reused. */
 	exec_signal(&t->proc, SIGKILL);
-	while (exec_reap(&t->proc, &code) < 0) {
+	while (exec_reap_usage(&t->proc, &code, &ru) < 0) {
 		if (!block) {
 			/* pidfd readable means exited; should not happen */
 			log_warnx("task %s: exit not reaped", t->rec.id);
@@ -369,6 +388,7 @@ end_attempt(struct sched *s, struct stask *t, int block, char *why, size_t whysz
 		t->readers = t->run->stdout_readers[step_of(t)];
 	}
 	buf_free(&t->out.kept);
+	usage = usage_json(&ru, t->rec.ended - t->attempt_started, code);
 	sched_attempt_put(s, t,
 			  &(struct attempt_rec){.n = t->rec.attempts,
 						.state = ok ? ST_SUCCEEDED : ST_FAILED,
@@ -376,7 +396,9 @@ end_attempt(struct sched *s, struct stask *t, int block, char *why, size_t whysz
 						.exit_code = code,
 						.started = t->attempt_started,
 						.ended = t->rec.ended,
-						.message = ok ? "" : why});
+						.message = ok ? "" : why,
+						.usage = usage});
+	free(usage);
 	return ok;
 }
 

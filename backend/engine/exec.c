@@ -138,21 +138,23 @@ exec_exited(const struct exec_proc *p)
 	return waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid != 0;
 }
 
+/* wait4, not waitid: it also gives what the process and the children it
+ * waited for used (the pidfd only tells when to ask). */
 int
 exec_reap(struct exec_proc *p, int *code)
 {
-	siginfo_t si;
+	return exec_reap_usage(p, code, NULL);
+}
 
-	memset(&si, 0, sizeof(si));
-	if (p->pidfd < 0) {
-		if (waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG) < 0)
-			return -1;
-	} else if (waitid(P_PIDFD, (id_t)p->pidfd, &si, WEXITED | WNOHANG) < 0) {
-		return -1;
-	}
-	if (si.si_pid == 0)
-		return -1; /* not exited yet */
-	*code = si.si_code == CLD_EXITED ? si.si_status : -si.si_status;
+int
+exec_reap_usage(struct exec_proc *p, int *code, struct rusage *ru)
+{
+	int status;
+	pid_t r = wait4(p->pid, &status, WNOHANG, ru);
+
+	if (r <= 0)
+		return -1; /* not exited yet, or an error */
+	*code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #define RUNFS_EXEC_H
 
 #include <stddef.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include "util.h"
@@ -33,8 +34,10 @@ int exec_exited(const struct exec_proc *p);
 int exec_no_pidfd(void);
 /* 0, or -1 with a one-line reason in err ("command not found: foo"). */
 int exec_start(const struct exec_req *r, struct exec_proc *p, char *err, size_t errsz);
-/* Reaps the (exited) leader: 0 with *code = exit status, or -signal. */
+/* Reaps the (exited) leader: 0 with *code = exit status, or -signal; the
+ * second also gives in *ru what it and its reaped children used. */
 int exec_reap(struct exec_proc *p, int *code);
+int exec_reap_usage(struct exec_proc *p, int *code, struct rusage *ru);
 /* Signals the whole process group. */
 void exec_signal(const struct exec_proc *p, int sig);
 void exec_close(struct exec_proc *p);

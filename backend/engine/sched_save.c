@@ -50,6 +50,7 @@ attempt_free(struct attempt_rec *a)
 	if (a == NULL)
 		return;
 	free(a->message);
+	free(a->usage);
 	free(a);
 }
 
@@ -120,7 +121,10 @@ sched_attempt_put(struct sched *s, struct stask *t, const struct attempt_rec *a)
 	int listed = 0;
 	struct unsaved u = {.a = c, .run_seq = t->run->rec.seq, .idx = t->rec.idx};
 
-	if (c == NULL || (*c = *a, c->message = strdup(a->message ? a->message : "")) == NULL) {
+	if (c == NULL || (*c = *a, c->message = strdup(a->message ? a->message : "")) == NULL ||
+	    (a->usage && (c->usage = strdup(a->usage)) == NULL)) {
+		if (c)
+			free(c->message);
 		free(c);
 		/* Unlisted (out of memory), it is at least written. */
 		u.a = (struct attempt_rec *)a;

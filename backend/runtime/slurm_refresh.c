@@ -83,9 +83,52 @@ job_message(long job, const char *js, const char *reason, int exit_code)
 		    exit_code);
 }
 
+/* "1m2.50s" (what sh's times prints) in seconds; -1 when it is not that. */
+static double
+sh_seconds(const char *s)
+{
+	double min, sec;
+
+	return sscanf(s, "%lfm%lfs", &min, &sec) == 2 ? min * 60 + sec : -1;
+}
+
+/*
+ * tasks/<t>/usage of a Slurm job: what its script measured of itself
+ * (wall time in seconds, the CPU time of the task from the children line
+ * of `times`); where that file cannot be read, the wall time Slurm gives.
+ * Slurm without accounting says nothing of memory: max_rss_bytes is null.
+ */
+static char *
+job_usage(const char *workdir, const char *run, const struct task_rec *t, int64_t start,
+	  int64_t end, int exit_code)
+{
+	char path[PATH_MAX_], *data = NULL, user[32], sys[32];
+	long long s0, s1;
+	size_t len;
+	json_t *o;
+	char *text;
+
+	o = json_pack("{s:I, s:n, s:n, s:n, s:i, s:s}", "wall_s", (json_int_t)(end - start),
+		      "user_s", "system_s", "max_rss_bytes", "exit_status", exit_code,
+		      "measured_by", "slurm");
+	if (workdir && path_attempt_file(path, workdir, run, t->id, t->attempts, "usage") == 0 &&
+	    read_file(path, 4096, &data, &len) == 0 &&
+	    sscanf(data, "%lld %lld %*s %*s %31s %31s", &s0, &s1, user, sys) == 4 &&
+	    sh_seconds(user) >= 0 && sh_seconds(sys) >= 0) {
+		json_object_set_new(o, "wall_s", json_integer(s1 - s0));
+		json_object_set_new(o, "user_s", json_real(sh_seconds(user)));
+		json_object_set_new(o, "system_s", json_real(sh_seconds(sys)));
+		json_object_set_new(o, "measured_by", json_string("job script"));
+	}
+	free(data);
+	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return text;
+}
+
 /* Applies what Slurm says of task run i's job to its record. */
 static void
-apply_job(struct slurm *s, struct srm *m, int i, json_t *job)
+apply_job(struct slurm *s, struct srm *m, int i, json_t *job, const char *workdir)
 {
 	const char *js = json_string_value(json_object_get(job, "job_state"));
 	const char *reason = json_string_value(json_object_get(job, "state_reason"));
@@ -104,7 +147,8 @@ apply_job(struct slurm *s, struct srm *m, int i, json_t *job)
 	if (state != ST_WAITING)
 		t.attempts = m->attempt[i];
 	if (!active && state != ST_WAITING) {
-		struct attempt_rec a = {m->attempt[i], state, 1, 0, start * 1000, end * 1000, ""};
+		struct attempt_rec a = {m->attempt[i], state,	   1,  0,
+					start * 1000,  end * 1000, "", NULL};
 		t.has_exit = 1;
 		/* exit_code is the raw wait status. */
 		t.exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
@@ -118,7 +162,9 @@ apply_job(struct slurm *s, struct srm *m, int i, json_t *job)
 				? strdup(ROLLUP_STOPPED)
 				: job_message(m->job[i], js, reason, t.exit_code);
 		a.message = t.message;
+		a.usage = job_usage(workdir, m->id, &t, start, end, t.exit_code);
 		store_attempt_put(s->st, m->seq, i, &a);
+		free(a.usage);
 		if (state == ST_FAILED && t.attempts < t.max_attempts) {
 			replace(&t.message,
 				errf("attempt %d of %d failed (Slurm job %ld %s, exit code "
@@ -222,7 +268,7 @@ apply_pending(struct slurm *s, json_t *job, const char *config)
 		for (struct srm *m = s->runs; m; m = m->next)
 			for (int i = 0; !strcmp(m->config, config) && i < m->ntasks; i++)
 				if (m->job[i] == array && m->copy[i] >= lo && m->copy[i] <= hi)
-					apply_job(s, m, i, job);
+					apply_job(s, m, i, job, NULL);
 		q = end + strcspn(end, ",");
 		q += *q == ',';
 	}
@@ -282,7 +328,7 @@ slurm_refresh(struct slurm *s)
 				int i;
 				struct srm *o = find_job(s, job, &i);
 				if (o && !strcmp(o->config, m->config))
-					apply_job(s, o, i, job);
+					apply_job(s, o, i, job, workdir);
 				else if (o == NULL &&
 					 json_is_null(json_object_get(job, "array_task_id")))
 					apply_pending(s, job, m->config);

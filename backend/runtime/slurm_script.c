@@ -165,7 +165,9 @@ slurm_script(const struct script_ctx *c)
 	for (int i = 0; ok && i < t->nenv; i++)
 		ok &= buf_printf(&b, "export %s=", t->env_names[i]) == 0 &&
 		      quote(&b, t->env_values[i]) == 0 && buf_adds(&b, "\n") == 0;
-	ok &= buf_adds(&b, "set --") == 0;
+	/* The job measures itself for tasks/<t>/usage: its start and end
+	 * (seconds), then what `times` says of the shell and its children. */
+	ok &= buf_adds(&b, "s0=$(date +%s)\nset --") == 0;
 	for (int i = 0; ok && i < t->argc; i++)
 		ok &= buf_adds(&b, " ") == 0 && word(&b, c, t->argv[i]) == 0;
 	if (t->stdin_tmpl)
@@ -173,7 +175,8 @@ slurm_script(const struct script_ctx *c)
 		      buf_adds(&b, " >\"$O.stdin\"\n\"$@\" <\"$O.stdin\"") == 0;
 	else
 		ok &= buf_adds(&b, "\n\"$@\" </dev/null") == 0;
-	ok &= buf_adds(&b, " >\"$O.stdout\" 2>\"$O.stderr\"\nrc=$?\n") == 0;
+	ok &= buf_adds(&b, " >\"$O.stdout\" 2>\"$O.stderr\"\nrc=$?\n"
+			   "{ echo \"$s0 $(date +%s)\"; times; } >\"$O.usage\" 2>/dev/null\n") == 0;
 	/* Named outputs must have been written, as on the other runtimes. */
 	for (int i = 0; ok && i < t->noutputs; i++)
 		if (strcmp(t->outputs[i], "stdout") != 0)

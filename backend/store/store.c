@@ -84,10 +84,18 @@ static const char *const sql[S_COUNT] = {
     [S_TASK_UPD] = "UPDATE tasks SET state = ?, has_exit = ?, exit_code = ?, attempts = ?,"
 		   " max_attempts = ?, started = ?, ended = ?, updated = ?, message = ?,"
 		   " command = ?, inputs = ? WHERE run_seq = ? AND idx = ?",
-    [S_ATT_PUT] = "INSERT OR REPLACE INTO attempts(run_seq, idx, n, state, has_exit, exit_code,"
-		  " started, ended, message) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    [S_ATT_LIST] = "SELECT n, state, has_exit, exit_code, started, ended, message FROM attempts"
-		   " WHERE run_seq = ? AND idx = ? ORDER BY n",
+    [S_ATT_PUT] =
+	"INSERT OR REPLACE INTO attempts(run_seq, idx, n, state, has_exit, exit_code,"
+	" started, ended, message, usage) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, nullif(?, ''))",
+    [S_ATT_LIST] = "SELECT n, state, has_exit, exit_code, started, ended, message, usage"
+		   " FROM attempts WHERE run_seq = ? AND idx = ? ORDER BY n",
+    /* The sums of what every task run's latest attempt used. */
+    [S_RUN_USAGE] =
+	"SELECT count(a.usage), sum(json_extract(a.usage, '$.wall_s')),"
+	" sum(json_extract(a.usage, '$.user_s')), sum(json_extract(a.usage, '$.system_s')),"
+	" max(json_extract(a.usage, '$.max_rss_bytes'))"
+	" FROM tasks t JOIN attempts a ON a.run_seq = t.run_seq AND a.idx = t.idx"
+	" AND a.n = t.attempts WHERE t.run_seq = ?",
     [S_EVENT_LIST] = "SELECT seq, run_seq, task_idx, state, time FROM events"
 		     " WHERE run_seq = ? AND seq > ? ORDER BY seq LIMIT ?",
     [S_EVENT_LINES] = "SELECT e.seq, e.run_seq, e.task_idx, e.state, e.time, t.id FROM events e"

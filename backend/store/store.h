@@ -82,6 +82,8 @@ int store_task_list(struct store *st, int64_t run_seq, int from, int limit, stru
 int store_task_list_brief(struct store *st, int64_t run_seq, int from, int limit,
 			  struct task_rec *out);
 int store_attempt_list(struct store *st, int64_t run_seq, int idx, struct attempt_rec **out);
+/* The sums of what the run's task runs used (their latest attempts). */
+enum rerr store_run_usage(struct store *st, int64_t run_seq, struct usage_sum *out);
 
 /* Writes (batched until store_flush). Each records an event row when the
  * state changes, and bumps updated. */

@@ -96,7 +96,14 @@ attempt_row(sqlite3_stmt *s, void *p)
 	a->exit_code = sqlite3_column_int(s, 3);
 	a->started = sqlite3_column_int64(s, 4);
 	a->ended = sqlite3_column_int64(s, 5);
-	return (a->message = col_dup(s, 6)) ? 0 : -1;
+	a->usage = NULL;
+	if ((a->message = col_dup(s, 6)) == NULL)
+		return -1;
+	if (sqlite3_column_type(s, 7) != SQLITE_NULL && (a->usage = col_dup(s, 7)) == NULL) {
+		free(a->message);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -140,6 +147,7 @@ static void
 attempt_free(void *p)
 {
 	free(((struct attempt_rec *)p)->message);
+	free(((struct attempt_rec *)p)->usage);
 }
 
 static enum rerr
@@ -390,6 +398,29 @@ store_attempt_list(struct store *st, int64_t run_seq, int idx, struct attempt_re
 
 	*out = (struct attempt_rec *)r.v;
 	return listed(n);
+}
+
+static int
+usage_row(sqlite3_stmt *s, void *p)
+{
+	struct usage_sum *u = p;
+
+	u->measured = sqlite3_column_int(s, 0);
+	u->wall_s = sqlite3_column_double(s, 1);
+	u->user_s = sqlite3_column_double(s, 2);
+	u->system_s = sqlite3_column_double(s, 3);
+	u->max_rss_known = sqlite3_column_type(s, 4) != SQLITE_NULL;
+	u->max_rss_bytes = sqlite3_column_int64(s, 4);
+	return 0;
+}
+
+enum rerr
+store_run_usage(struct store *st, int64_t run_seq, struct usage_sum *out)
+{
+	struct rows r = {usage_row, NULL, sizeof(*out), 1, (char *)out, 0};
+
+	memset(out, 0, sizeof(*out));
+	return one(query(st, S_RUN_USAGE, &r, "I", run_seq), &r);
 }
 
 int

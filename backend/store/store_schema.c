@@ -11,7 +11,7 @@
 #include "store.h"
 #include "store_int.h"
 
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 
 /* The completed states as stored (state.h's numbers are the format). A
  * range, not an IN list: in a trigger, SQLite builds an IN list's lookup
@@ -62,14 +62,14 @@ static const char schema[] =
     "CREATE INDEX tasks_state ON tasks(run_seq, state);"
     "CREATE TABLE attempts(run_seq INTEGER NOT NULL, idx INTEGER NOT NULL, n INTEGER NOT NULL,"
     " state INTEGER NOT NULL, has_exit INTEGER NOT NULL, exit_code INTEGER NOT NULL,"
-    " started INTEGER NOT NULL, ended INTEGER NOT NULL, message TEXT,"
+    " started INTEGER NOT NULL, ended INTEGER NOT NULL, message TEXT, usage TEXT,"
     " PRIMARY KEY(run_seq, idx, n)) WITHOUT ROWID;"
     "CREATE TABLE events(seq INTEGER PRIMARY KEY, run_seq INTEGER NOT NULL,"
     " task_idx INTEGER NOT NULL, state INTEGER NOT NULL, time INTEGER NOT NULL,"
     " origin INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX events_run ON events(run_seq, seq);"
     "CREATE TABLE requests(seq INTEGER PRIMARY KEY,"
-    " run_seq INTEGER NOT NULL, verb INTEGER NOT NULL);" DONE_TRIGGERS "PRAGMA user_version = 5;";
+    " run_seq INTEGER NOT NULL, verb INTEGER NOT NULL);" DONE_TRIGGERS "PRAGMA user_version = 6;";
 
 static const char *const upgrades[SCHEMA_VERSION] = {
     /*
@@ -97,6 +97,9 @@ static const char *const upgrades[SCHEMA_VERSION] = {
      * are parsed from their text. */
     [4] = "ALTER TABLE definitions ADD COLUMN normal TEXT;"
 	  "PRAGMA user_version = 5;",
+    /* Version 6: what each attempt used (tasks/<t>/usage). */
+    [5] = "ALTER TABLE attempts ADD COLUMN usage TEXT;"
+	  "PRAGMA user_version = 6;",
 };
 
 int

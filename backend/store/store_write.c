@@ -212,8 +212,8 @@ store_attempt_put(struct store *st, int64_t run_seq, int idx, const struct attem
 	enum rerr e;
 
 	if ((e = store_write_lock(st, 0)) == RF_OK) {
-		store_bind(st, S_ATT_PUT, "IiiiiiIIs", run_seq, idx, a->n, a->state, a->has_exit,
-			   a->exit_code, a->started, a->ended, a->message);
+		store_bind(st, S_ATT_PUT, "IiiiiiIIss", run_seq, idx, a->n, a->state, a->has_exit,
+			   a->exit_code, a->started, a->ended, a->message, a->usage);
 		if (store_step_done(st, S_ATT_PUT, "put attempt") == SQLITE_DONE)
 			e = write_end(st);
 		else

@@ -32,6 +32,12 @@ for f in /proc/[0-9]*/cmdline; do
 done
 assert_eq SUCCEEDED "$(timeout 60 cat "$MNT/runs/$id/wait")" "hello on a mount of lab"
 assert_eq "HELLO, WORLD!" "$(rd "$MNT/runs/$id/results/0")" "hello's first result"
+# What a Slurm job used, as its script measured it; memory is not known.
+u=$(rd "$MNT/runs/$id/tasks/greet/usage")
+note "greet's usage on Slurm: $(jq -c . <<<"$u")"
+jq -e '.measured_by == "job script" and .exit_status == 0 and .wall_s >= 0 and .user_s >= 0
+    and .system_s >= 0 and .max_rss_bytes == null' <<<"$u" >/dev/null || fail "greet's usage on Slurm: $u"
+assert_eq 3 "$(json "$MNT/runs/$id/status.json" .usage.measured)" "status.json's usage.measured"
 stop_runfs
 
 # A login again with only the token, from standard input.

@@ -184,6 +184,7 @@ test_upgrade(const char *dir)
 			   " WHERE run_seq = runs.seq);"
 			   "DROP TABLE definitions;"
 			   "ALTER TABLE events DROP COLUMN origin; DROP TABLE requests;"
+			   "ALTER TABLE attempts DROP COLUMN usage;"
 			   "PRAGMA user_version = 1;",
 			   NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(db);

@@ -87,9 +87,12 @@ backend_check(const struct backend_opts *o, struct backend **out, char **err)
 	store_close(b->st);
 	b->st = NULL;
 	for (int i = 0; runtime_table[i]; i++)
-		b->rt[i] =
-		    (struct runtime){runtime_table[i], NULL, b->datadir, o->jobs, o->grace_ms,
-				     !o->no_autostart, NULL};
+		b->rt[i] = (struct runtime){.ops = runtime_table[i],
+					    .datadir = b->datadir,
+					    .jobs = o->jobs,
+					    .grace_ms = o->grace_ms,
+					    .autostart = !o->no_autostart,
+					    .gpus = o->gpus};
 	dflt = runtime_for(b, b->config)->ops;
 	if (dflt->prepare && (e = dflt->prepare(runtime_for(b, b->config), err)) != RF_OK)
 		goto fail;
@@ -218,7 +221,8 @@ fill_task(const struct defn *d, const struct plan *p, int i, struct task_rec *t)
 	const struct defn_task *task = &d->tasks[step->task];
 	struct subst_ctx c = {d, step, p->tr_copy[i]};
 	int parents[d->nsteps + 1], np = defn_step_parents(d, p->tr_step[i], parents);
-	json_t *cmd = json_array(), *in = json_object();
+	json_t *cmd = json_array();
+	const char *literals[task->nparams + 1];
 	struct buf par = {0}, outs = {0};
 	char id[TASK_ID_MAX];
 	int rc = -1;
@@ -243,17 +247,15 @@ fill_task(const struct defn *d, const struct plan *p, int i, struct task_rec *t)
 		}
 		free(a);
 	}
-	for (int j = 0; j < task->nparams; j++) {
-		const char *v = lookup_literal(task->params[j], strlen(task->params[j]), &c);
-		json_object_set_new(in, task->params[j], v ? json_string(v) : json_null());
-	}
+	for (int j = 0; j < task->nparams; j++)
+		literals[j] = lookup_literal(task->params[j], strlen(task->params[j]), &c);
 	for (int j = 0; j < task->noutputs; j++)
 		if (buf_printf(&outs, "%s\n", task->outputs[j]) < 0)
 			goto out;
 	t->parents = buf_steal(&par);
 	t->outputs = buf_steal(&outs);
 	t->command = json_dumps(cmd, JSON_COMPACT);
-	t->inputs = json_dumps(in, JSON_COMPACT | JSON_SORT_KEYS);
+	t->inputs = bind_inputs_json(task, literals);
 	t->message = strdup("");
 	if (t->parents && t->outputs && t->command && t->inputs && t->message)
 		rc = 0;
@@ -261,7 +263,6 @@ out:
 	buf_free(&par);
 	buf_free(&outs);
 	json_decref(cmd);
-	json_decref(in);
 	return rc;
 }
 
@@ -296,6 +297,7 @@ submit_one(struct backend *b, const char *text, size_t len, int start, char run_
 	struct task_rec *tasks = NULL;
 	char path[PATH_MAX_];
 	enum rerr e = RF_INVAL;
+	struct runtime *rt;
 	const char *config;
 	char *dflt = NULL, *normal = NULL;
 
@@ -311,8 +313,10 @@ submit_one(struct backend *b, const char *text, size_t len, int start, char run_
 		goto out;
 	}
 	config = runtime_canonical(d->config ? d->config : dflt);
+	rt = runtime_for(b, config);
 	if ((e = config_check(b, config, err)) != RF_OK ||
-	    (e = config_usable(b, config, err)) != RF_OK)
+	    (e = config_usable(b, config, err)) != RF_OK ||
+	    (rt->ops->admit && (e = rt->ops->admit(rt, d, err)) != RF_OK))
 		goto out;
 	e = RF_NOMEM;
 	if (plan_build(d, &p) < 0 || (tasks = calloc((size_t)p.ntr + 1, sizeof(*tasks))) == NULL)

@@ -22,6 +22,7 @@ struct backend_opts {
 	int jobs;	     /* in_process: cores to use; 0 = all */
 	int grace_ms;	     /* stop: SIGTERM, then SIGKILL after this; 0 = 5000 */
 	int no_autostart;    /* local: never start the runtime daemon */
+	int gpus;	     /* the GPUs this machine offers tasks (in_process, local) */
 };
 
 /* Checks everything that can fail, starting nothing (a mount calls it

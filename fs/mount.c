@@ -23,6 +23,7 @@ struct options {
 	char *data_dir;
 	int jobs;
 	int grace;
+	int gpus;
 	int allow_other;
 	int no_autostart;
 	char *config;
@@ -38,6 +39,7 @@ static const struct fuse_opt option_spec[] = {
     OPT("data_dir=%s", data_dir),
     OPT("jobs=%d", jobs),
     OPT("grace=%d", grace),
+    OPT("gpus=%d", gpus),
     OPT("no_autostart", no_autostart),
     FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
     FUSE_OPT_END,
@@ -92,8 +94,9 @@ fs_mount(int argc, char **argv)
 	snprintf(mopts, sizeof(mopts), "-ofsname=runfs,subtype=runfs,max_read=%d", FS_READ_MAX);
 	if (fuse_opt_add_arg(&args, mopts) < 0)
 		goto out;
-	if (o.jobs < 0 || o.jobs > 4096 || o.grace < 0 || o.grace > 86400) {
-		fprintf(stderr, "runfs: jobs takes 0 to 4096, grace 0 to 86400 seconds\n");
+	if (o.jobs < 0 || o.jobs > 4096 || o.grace < 0 || o.grace > 86400 || o.gpus < 0 ||
+	    o.gpus > 4096) {
+		fprintf(stderr, "runfs: jobs and gpus take 0 to 4096, grace 0 to 86400 seconds\n");
 		goto usage;
 	}
 	if (fuse_parse_cmdline(&args, &fo) != 0)
@@ -118,7 +121,7 @@ fs_mount(int argc, char **argv)
 		o.data_dir = abs;
 	}
 	if (backend_check(&(struct backend_opts){o.data_dir, o.config, o.jobs, o.grace * 1000,
-						 o.no_autostart},
+						 o.no_autostart, o.gpus},
 			  &b, &err) != RF_OK) {
 		log_warnx("%s", err ? err : "cannot start");
 		goto out;

@@ -197,19 +197,6 @@ json_strings(char **v, int n)
 	return s;
 }
 
-static char *
-json_inputs(const struct defn_task *task, char **values)
-{
-	json_t *o = json_object();
-	char *s;
-
-	for (int i = 0; i < task->nparams; i++)
-		json_object_set_new(o, task->params[i], json_bytes(values[i], strlen(values[i])));
-	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(o);
-	return s;
-}
-
 static void
 replace_str(char **dst, char *src)
 {
@@ -315,23 +302,6 @@ outputs_written(struct sched *s, struct stask *t, char *err, size_t errsz)
 	return 1;
 }
 
-/* tasks/<t>/usage of an attempt the engine ran: its wall time, and from
- * wait4() the CPU time of the task and of the children it waited for and
- * the largest resident set among them (malloc'd JSON; NULL without memory). */
-static char *
-usage_json(const struct rusage *ru, int64_t wall_ms, int code)
-{
-	json_t *o = json_pack("{s:f, s:f, s:f, s:I, s:i, s:s}", "wall_s", wall_ms / 1000.0,
-			      "user_s", ru->ru_utime.tv_sec + ru->ru_utime.tv_usec / 1e6,
-			      "system_s", ru->ru_stime.tv_sec + ru->ru_stime.tv_usec / 1e6,
-			      "max_rss_bytes", (json_int_t)ru->ru_maxrss * 1024, "exit_status",
-			      code < 0 ? 128 - code : code, "measured_by", "wait4");
-	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-
-	json_decref(o);
-	return text;
-}
-
 /* Ends the attempt whose leader has exited (or is being abandoned). */
 static int
 end_attempt(struct sched *s, struct stask *t, int block, char *why, size_t whysz)
@@ -371,6 +341,10 @@ end_attempt(struct sched *s, struct stask *t, int block, char *why, size_t whysz
 	ok = 0;
 	if (t->timed_out)
 		snprintf(why, whysz, "timed out after %g s", task_of(t)->timeout);
+	else if (task_memory_limit(t) > 0 &&
+		 (t->out_of_memory || (int64_t)ru.ru_maxrss * 1024 > task_memory_limit(t)))
+		snprintf(why, whysz, "out of memory (limit %lld MiB)",
+			 (long long)((task_memory_limit(t) + (1 << 20) - 1) >> 20));
 	else if (code > 0)
 		snprintf(why, whysz, "exited with status %d", code);
 	else if (code < 0)
@@ -388,7 +362,7 @@ end_attempt(struct sched *s, struct stask *t, int block, char *why, size_t whysz
 		t->readers = t->run->stdout_readers[step_of(t)];
 	}
 	buf_free(&t->out.kept);
-	usage = usage_json(&ru, t->rec.ended - t->attempt_started, code);
+	usage = usage_json(&ru, t->rec.ended - t->attempt_started, code, task_memory_limit(t));
 	sched_attempt_put(s, t,
 			  &(struct attempt_rec){.n = t->rec.attempts,
 						.state = ok ? ST_SUCCEEDED : ST_FAILED,
@@ -482,6 +456,7 @@ attempt_start(struct sched *s, struct stask *t)
 		t->out.keep_max = VALUE_KEEP_MAX;
 	t->deadline = 0;
 	t->timed_out = 0;
+	t->out_of_memory = 0;
 	av.values = calloc((size_t)task->nparams + 1, sizeof(char *));
 	argv = calloc((size_t)task->argc + 1, sizeof(char *));
 	j = calloc(1, sizeof(*j));
@@ -498,7 +473,7 @@ attempt_start(struct sched *s, struct stask *t)
 	    (stdin_text = tmpl_subst(task->stdin_tmpl, lookup_param, &av)) == NULL)
 		goto nomem;
 	replace_str(&t->rec.command, json_strings(argv, task->argc));
-	replace_str(&t->rec.inputs, json_inputs(task, av.values));
+	replace_str(&t->rec.inputs, bind_inputs_json(task, (const char *const *)av.values));
 	if (prepare_attempt(s, t, task, n, stdin_text, err, sizeof(err)) < 0)
 		goto fail;
 	if (path_attempt_file(outdir, s->datadir, r->rec.id, t->rec.id, n, "outputs") < 0 ||

@@ -424,7 +424,7 @@ sched_main(void *arg)
 	 * changes and retries, and meanwhile tasks keep being served. */
 	store_patience(0);
 	for (;;) {
-		int quit, timeout, save;
+		int quit, timeout, save, mem;
 
 		pthread_mutex_lock(&s->mu);
 		quit = s->quit;
@@ -435,6 +435,9 @@ sched_main(void *arg)
 		launched(s, 0);
 		start_ready(s);
 		timeout = check_deadlines(s);
+		mem = sched_check_memory(s);
+		if (mem >= 0 && (timeout < 0 || mem < timeout))
+			timeout = mem;
 		save = sched_save(s);
 		if (save >= 0 && (timeout < 0 || save < timeout))
 			timeout = save;

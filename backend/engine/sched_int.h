@@ -39,6 +39,7 @@ struct stask {
 	int64_t attempt_started;
 	int64_t deadline; /* monotonic ms, 0 = no timeout */
 	int timed_out;
+	int out_of_memory; /* killed over resources.memory (usage.c) */
 	/* A short stdout of the succeeded attempt, held until the task runs
 	 * that take it by {"from"} have started: they need not read it back
 	 * from its file. NULL: read the file. */
@@ -76,6 +77,7 @@ struct cmd {
 };
 
 struct sched {
+	int64_t mem_sampled; /* when usage.c last looked (monotonic ms) */
 	struct store *st;
 	char *datadir;
 	int capacity; /* thousandths of a core */
@@ -152,5 +154,15 @@ void sched_attempt_put(struct sched *s, struct stask *t, const struct attempt_re
 int sched_save(struct sched *s);
 int sched_saved_for(struct sched *s, const struct stask *t);
 void sched_save_final(struct sched *s, int64_t budget_ms);
+
+/* usage.c: what an attempt used, as JSON (malloc'd, NULL without memory):
+ * its wall time, wait4()'s rusage, its exit code, its memory limit. */
+char *usage_json(const struct rusage *ru, int64_t wall_ms, int code, int64_t limit);
+/* usage.c: the task's resources.memory (0: none); the check of every
+ * running task that has one, killing those over it, and how soon to check
+ * again (ms, or -1 when none runs). */
+#define MEMWATCH_MS 20
+int64_t task_memory_limit(const struct stask *t);
+int sched_check_memory(struct sched *s);
 
 #endif

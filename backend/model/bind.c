@@ -1,6 +1,8 @@
 /* The binding of parameters (bind.h). */
 #include <string.h>
 
+#include <jansson.h>
+
 #include "bind.h"
 
 int
@@ -31,4 +33,19 @@ bind_ref_piece(struct buf *v, int k, const char *data, size_t len)
 	if (k > 0 && buf_add(v, "\n", 1) < 0)
 		return -1;
 	return len > 0 ? buf_add(v, data, len) : 0;
+}
+
+char *
+bind_inputs_json(const struct defn_task *task, const char *const *values)
+{
+	json_t *o = json_object();
+	char *s;
+
+	for (int i = 0; o && i < task->nparams; i++)
+		json_object_set_new(o, task->params[i],
+				    values[i] ? json_bytes(values[i], strlen(values[i]))
+					      : json_null());
+	s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(o);
+	return s;
 }

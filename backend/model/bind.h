@@ -28,4 +28,10 @@ int bind_param(const struct defn_step *st, int copy, const char *name, struct bi
  * its trailing newlines. 0, or -1 without memory. */
 int bind_ref_piece(struct buf *v, int k, const char *data, size_t len);
 
+/* tasks/<t>/inputs as recorded: each parameter of the task and the value
+ * bound to it (values[i], or null where it is not known yet: a
+ * reference before the task run starts). malloc'd JSON, NULL without
+ * memory. */
+char *bind_inputs_json(const struct defn_task *task, const char *const *values);
+
 #endif

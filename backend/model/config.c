@@ -156,52 +156,38 @@ config_set_default(const char *path, const char *name, int builtin, char **err)
 	return locked_update(path, put_default, name, builtin ? json_true() : NULL, err);
 }
 
-/* The value of one base64url character (RFC 4648, section 5), or -1. */
-static int
-b64url(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '-' ? 62 : c == '_' ? 63 : -1;
-}
-
-/* A JWT is header.payload.signature, each base64url without padding; the
- * payload is a JSON object whose "exp" is seconds since the epoch. */
+/* A JWT is header.payload.signature, each base64url without padding
+ * (RFC 7515); the payload is a JSON object whose "exp" is seconds since
+ * the epoch. Read here as base64 (util.c) once the alphabet is mapped. */
 int
 config_token_expiry(json_t *conf, int64_t *exp_ms)
 {
 	const char *tok = json_string_value(json_object_get(conf, "token")), *p, *end;
-	struct buf payload = {0};
-	unsigned bits = 0;
-	int nbits = 0, rc = -1;
+	struct buf b64 = {0};
+	char *payload = NULL;
+	size_t len = 0;
 	json_t *claims;
+	int rc = -1;
 
 	if (tok == NULL || (p = strchr(tok, '.')) == NULL || (end = strchr(++p, '.')) == NULL)
 		return -1;
-	for (; p < end; p++) {
-		int v = b64url((unsigned char)*p);
-		if (v < 0)
+	for (; p < end; p++)
+		if (buf_add(&b64, *p == '-' ? "+" : *p == '_' ? "/" : p, 1) < 0)
 			goto out;
-		bits = (bits << 6) | (unsigned)v;
-		if ((nbits += 6) >= 8) {
-			char byte = (char)((bits >> (nbits - 8)) & 0xff);
-			nbits -= 8;
-			if (buf_add(&payload, &byte, 1) < 0)
-				goto out;
-		}
-	}
-	claims = json_loadb(payload.p ? payload.p : "", payload.len, 0, NULL);
+	while (b64.len % 4)
+		if (buf_add(&b64, "=", 1) < 0)
+			goto out;
+	if (b64.p == NULL || (payload = base64_decode(b64.p, &len)) == NULL)
+		goto out;
+	claims = json_loadb(payload, len, 0, NULL);
 	if (json_is_integer(json_object_get(claims, "exp"))) {
 		*exp_ms = (int64_t)json_integer_value(json_object_get(claims, "exp")) * 1000;
 		rc = 0;
 	}
 	json_decref(claims);
 out:
-	buf_free(&payload);
+	free(payload);
+	buf_free(&b64);
 	return rc;
 }
 

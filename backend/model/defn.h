@@ -45,6 +45,8 @@ struct defn_task {
 	int nenv;
 	int cpu_milli;	      /* resources.cpu in thousandths; default 1000 */
 	int64_t memory_bytes; /* resources.memory; 0 when not given */
+	int64_t disk_bytes;   /* resources.disk; 0 when not given */
+	int gpus;	      /* resources.gpu; 0 when not given */
 	int retries;	      /* extra attempts after a failure; default 0 */
 	double timeout;	      /* seconds per attempt; 0 = none */
 	char **outputs;	      /* noutputs >= 1; default {"stdout"} */

@@ -161,7 +161,6 @@ static int
 parse_resources(struct ctx *c, struct defn_task *t, json_t *obj)
 {
 	json_t *v;
-	int64_t ignored;
 	size_t old;
 
 	if (defn_want_object(c, obj, res_fields) < 0)
@@ -178,17 +177,15 @@ parse_resources(struct ctx *c, struct defn_task *t, json_t *obj)
 			return -1;
 		defn_path_pop(c, old);
 	}
-	/* disk and gpu are checked so a typo fails at submit, but no runtime
-	 * enforces them yet: defn_task has no field for them. */
 	if ((v = json_object_get(obj, "disk")) != NULL) {
 		old = defn_path_key(c, "disk");
-		if (parse_bytes(c, v, "disk", &ignored) < 0)
+		if (parse_bytes(c, v, "disk", &t->disk_bytes) < 0)
 			return -1;
 		defn_path_pop(c, old);
 	}
 	if ((v = json_object_get(obj, "gpu")) != NULL) {
 		old = defn_path_key(c, "gpu");
-		if (int_upto(c, v, GPU_MAX, NULL) < 0)
+		if (int_upto(c, v, GPU_MAX, &t->gpus) < 0)
 			return -1;
 		defn_path_pop(c, old);
 	}

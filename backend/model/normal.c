@@ -45,10 +45,11 @@ dump_task(const struct defn_task *t)
 
 	for (int i = 0; i < t->nenv; i++)
 		json_array_append_new(env, json_pack("[ss]", t->env_names[i], t->env_values[i]));
-	return json_pack("{s:s, s:o, s:o, s:o, s:i, s:I, s:i, s:f, s:o, s:o}", "name", t->name,
-			 "argv", strv(t->argv, t->argc), "stdin", str_or_null(t->stdin_tmpl), "env",
-			 env, "cpu", t->cpu_milli, "mem", (json_int_t)t->memory_bytes, "retries",
-			 t->retries, "timeout", t->timeout, "outputs",
+	return json_pack("{s:s, s:o, s:o, s:o, s:i, s:I, s:I, s:i, s:i, s:f, s:o, s:o}", "name",
+			 t->name, "argv", strv(t->argv, t->argc), "stdin",
+			 str_or_null(t->stdin_tmpl), "env", env, "cpu", t->cpu_milli, "mem",
+			 (json_int_t)t->memory_bytes, "disk", (json_int_t)t->disk_bytes, "gpu",
+			 t->gpus, "retries", t->retries, "timeout", t->timeout, "outputs",
 			 strv(t->outputs, t->noutputs), "params", strv(t->params, t->nparams));
 }
 
@@ -128,15 +129,17 @@ static int
 load_task(json_t *o, struct defn_task *t)
 {
 	json_t *argv, *stdin_tmpl, *env, *outputs, *params, *name;
-	json_int_t mem;
+	json_int_t mem, disk;
 	int nenv;
 
-	if (json_unpack(o, "{s:o, s:o, s:o, s:o, s:i, s:I, s:i, s:F, s:o, s:o}", "name", &name,
-			"argv", &argv, "stdin", &stdin_tmpl, "env", &env, "cpu", &t->cpu_milli,
-			"mem", &mem, "retries", &t->retries, "timeout", &t->timeout, "outputs",
-			&outputs, "params", &params) < 0)
+	if (json_unpack(o, "{s:o, s:o, s:o, s:o, s:i, s:I, s:I, s:i, s:i, s:F, s:o, s:o}", "name",
+			&name, "argv", &argv, "stdin", &stdin_tmpl, "env", &env, "cpu",
+			&t->cpu_milli, "mem", &mem, "disk", &disk, "gpu", &t->gpus, "retries",
+			&t->retries, "timeout", &t->timeout, "outputs", &outputs, "params",
+			&params) < 0)
 		return -1;
 	t->memory_bytes = (int64_t)mem;
+	t->disk_bytes = (int64_t)disk;
 	t->name = dup_or_null(name);
 	t->argv = load_strv(argv, &t->argc);
 	t->stdin_tmpl = dup_or_null(stdin_tmpl);

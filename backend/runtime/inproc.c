@@ -74,6 +74,7 @@ inproc_executing(struct runtime *rt, int64_t seq)
 const struct runtime_ops inproc_ops = {
     .name = "in_process",
     .builtin = 1,
+    .admit = runtime_admit_local,
     .open = inproc_open,
     .close = inproc_close,
     .launch = inproc_launch,

@@ -155,6 +155,7 @@ const struct runtime_ops local_ops = {
     .aliases = local_aliases,
     .builtin = 1,
     .prepare = local_prepare,
+    .admit = runtime_admit_local,
     .busy_reason = "is on the local runtime, which is not running; `runfs up` records what "
 		   "became of it",
     .open = local_open,

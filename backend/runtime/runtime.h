@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "defn.h"
 #include "rerr.h"
 #include "scheduler.h"
 #include "store.h"
@@ -44,6 +45,10 @@ struct runtime_ops {
 	 * in a process without threads (the local runtime starts its daemon
 	 * here). NULL: nothing to do. */
 	enum rerr (*prepare)(struct runtime *rt, char **err);
+	/* Whether it can meet what the definition's tasks ask for (GPUs,
+	 * disk); else RF_INVAL with the reason naming the field. NULL: it
+	 * takes any (Slurm decides on the cluster). */
+	enum rerr (*admit)(struct runtime *rt, const struct defn *d, char **err);
 	/* Said of a run whose stop this process cannot act on (RF_BUSY). */
 	const char *busy_reason;
 
@@ -63,6 +68,7 @@ struct runtime {
 	int jobs;
 	int grace_ms;
 	int autostart; /* local: start the runtime daemon when it is not running */
+	int gpus;      /* the GPUs this machine offers its tasks (-o gpus=N) */
 	void *priv;
 };
 
@@ -82,6 +88,11 @@ const char *runtime_canonical(const char *name);
 int runtime_builtin(const char *name);
 /* The runtime saved configurations use when they do not say. */
 const struct runtime_ops *runtime_saved_default(void);
+
+/* admit.c: the admission of the runtimes of this machine (in_process,
+ * local): GPUs up to rt->gpus, disk up to what the data directory's
+ * filesystem has free. */
+enum rerr runtime_admit_local(struct runtime *rt, const struct defn *d, char **err);
 
 /* unstarted.c: ends a run that never started (prepared, or queued for a
  * runtime that had not taken it yet) as TERMINATED. Commits. */

@@ -81,6 +81,13 @@ job_desc(const struct defn_task *t, const char *name, const char *cwd, const cha
 				    json_integer((t->memory_bytes + (1 << 20) - 1) >> 20));
 	if (t->timeout > 0)
 		json_object_set_new(j, "time_limit", json_integer(((long)t->timeout + 59) / 60));
+	/* GPUs as the generic resource gpu, disk as the node's temporary
+	 * disk (MB): the fields API v0.0.37 and v0.0.38 both take. */
+	if (t->gpus > 0)
+		json_object_set_new(j, "gres", json_sprintf("gpu:%d", t->gpus));
+	if (t->disk_bytes > 0)
+		json_object_set_new(j, "temporary_disk_per_node",
+				    json_integer((t->disk_bytes + (1 << 20) - 1) >> 20));
 	if (*deps) {
 		json_object_set_new(j, "dependency", json_string(deps));
 		json_object_set_new(j, "kill_on_invalid_dependency", json_true());

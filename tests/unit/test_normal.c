@@ -12,7 +12,7 @@ static const char *const defs[] = {
     "{\"name\": \"all\", \"config\": \"local\","
     " \"tasks\": {\"greet\": {\"command\": [\"printf\", \"%s {{lit}}\", \"{who}\"],"
     "   \"env\": {\"LC_ALL\": \"C\", \"X\": \"y z\"}, \"resources\": {\"cpu\": 0.5, \"memory\": "
-    "\"256Mi\"},"
+    "\"256Mi\", \"disk\": \"2Gi\", \"gpu\": 2},"
     "   \"retries\": 2, \"timeout\": 1.5, \"outputs\": [\"stdout\", \"extra\"]},"
     "  \"up\": {\"command\": [\"tr\", \"a-z\", \"A-Z\"], \"stdin\": \"{text}\"},"
     "  \"size\": {\"command\": [\"wc\", \"-c\", \"{file}\"]}},"
@@ -61,6 +61,7 @@ same(const struct defn *a, const struct defn *b)
 		same_strv(x->outputs, y->outputs, x->noutputs);
 		same_strv(x->params, y->params, x->nparams);
 		CHECK(x->cpu_milli == y->cpu_milli && x->memory_bytes == y->memory_bytes);
+		CHECK(x->disk_bytes == y->disk_bytes && x->gpus == y->gpus);
 		CHECK(x->retries == y->retries && x->timeout == y->timeout);
 	}
 	for (int i = 0; i < a->nsteps && i < b->nsteps; i++) {

@@ -84,18 +84,21 @@ static const char *const sql[S_COUNT] = {
     [S_TASK_UPD] = "UPDATE tasks SET state = ?, has_exit = ?, exit_code = ?, attempts = ?,"
 		   " max_attempts = ?, started = ?, ended = ?, updated = ?, message = ?,"
 		   " command = ?, inputs = ? WHERE run_seq = ? AND idx = ?",
+    /* usage's figures are also kept as numbers, taken out of it once here,
+     * so that status.json sums them without parsing thousands of texts. */
     [S_ATT_PUT] =
 	"INSERT OR REPLACE INTO attempts(run_seq, idx, n, state, has_exit, exit_code,"
-	" started, ended, message, usage) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, nullif(?, ''))",
+	" started, ended, message, usage, u_wall, u_user, u_sys, u_rss)"
+	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, nullif(?10, ''),"
+	" json_extract(nullif(?10, ''), '$.wall_s'), json_extract(nullif(?10, ''), '$.user_s'),"
+	" json_extract(nullif(?10, ''), '$.system_s'),"
+	" json_extract(nullif(?10, ''), '$.max_rss_bytes'))",
     [S_ATT_LIST] = "SELECT n, state, has_exit, exit_code, started, ended, message, usage"
 		   " FROM attempts WHERE run_seq = ? AND idx = ? ORDER BY n",
     /* The sums of what every task run's latest attempt used. */
-    [S_RUN_USAGE] =
-	"SELECT count(a.usage), sum(json_extract(a.usage, '$.wall_s')),"
-	" sum(json_extract(a.usage, '$.user_s')), sum(json_extract(a.usage, '$.system_s')),"
-	" max(json_extract(a.usage, '$.max_rss_bytes'))"
-	" FROM tasks t JOIN attempts a ON a.run_seq = t.run_seq AND a.idx = t.idx"
-	" AND a.n = t.attempts WHERE t.run_seq = ?",
+    [S_RUN_USAGE] = "SELECT count(a.usage), sum(a.u_wall), sum(a.u_user), sum(a.u_sys),"
+		    " max(a.u_rss) FROM tasks t JOIN attempts a ON a.run_seq = t.run_seq"
+		    " AND a.idx = t.idx AND a.n = t.attempts WHERE t.run_seq = ?",
     [S_EVENT_LIST] = "SELECT seq, run_seq, task_idx, state, time FROM events"
 		     " WHERE run_seq = ? AND seq > ? ORDER BY seq LIMIT ?",
     [S_EVENT_LINES] = "SELECT e.seq, e.run_seq, e.task_idx, e.state, e.time, t.id FROM events e"

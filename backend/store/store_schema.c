@@ -63,6 +63,7 @@ static const char schema[] =
     "CREATE TABLE attempts(run_seq INTEGER NOT NULL, idx INTEGER NOT NULL, n INTEGER NOT NULL,"
     " state INTEGER NOT NULL, has_exit INTEGER NOT NULL, exit_code INTEGER NOT NULL,"
     " started INTEGER NOT NULL, ended INTEGER NOT NULL, message TEXT, usage TEXT,"
+    " u_wall REAL, u_user REAL, u_sys REAL, u_rss INTEGER,"
     " PRIMARY KEY(run_seq, idx, n)) WITHOUT ROWID;"
     "CREATE TABLE events(seq INTEGER PRIMARY KEY, run_seq INTEGER NOT NULL,"
     " task_idx INTEGER NOT NULL, state INTEGER NOT NULL, time INTEGER NOT NULL,"
@@ -98,8 +99,11 @@ static const char *const upgrades[SCHEMA_VERSION] = {
     [4] = "ALTER TABLE definitions ADD COLUMN normal TEXT;"
 	  "PRAGMA user_version = 5;",
     /* Version 6: what each attempt used (tasks/<t>/usage). */
-    [5] = "ALTER TABLE attempts ADD COLUMN usage TEXT;"
-	  "PRAGMA user_version = 6;",
+    [5] =
+	"ALTER TABLE attempts ADD COLUMN usage TEXT;"
+	"ALTER TABLE attempts ADD COLUMN u_wall REAL; ALTER TABLE attempts ADD COLUMN u_user REAL;"
+	"ALTER TABLE attempts ADD COLUMN u_sys REAL; ALTER TABLE attempts ADD COLUMN u_rss INTEGER;"
+	"PRAGMA user_version = 6;",
 };
 
 int

@@ -653,3 +653,19 @@ gated_def() {
 	  steps: [{id: "hold", task: "hold", args: {g: $g}}]
 	}' >"$1"
 }
+
+# slurm_lab [LOGIN OPTIONS...]: loads the single-node Slurm's settings
+# (scripts/slurm-up writes them to $SLURM_DIR/env), and saves the
+# configuration "lab" for it with runfs login, the token read from a file
+# ($T/jwt), in a configuration file of the test's own.
+slurm_lab() {
+	SLURM_DIR=${SLURM_DIR:-/tmp/runfs-slurm}
+	[[ -r $SLURM_DIR/env ]] || fail "no Slurm: run scripts/slurm-up (scripts/test does)"
+	# shellcheck disable=SC1091
+	. "$SLURM_DIR/env"
+	export XDG_CONFIG_HOME=$T/config
+	printf '%s\n' "$SLURM_JWT" >"$T/jwt"
+	timeout 30 "$RUNFS" login "$SLURM_REST_URL" --token-file "$T/jwt" --user "$SLURM_REST_USER" \
+		--workdir "$SLURM_WORKDIR" --partition debug --name lab "$@" >"$T/login.out" 2>&1 ||
+		fail "runfs login: $(<"$T/login.out")"
+}

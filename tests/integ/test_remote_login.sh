@@ -7,16 +7,7 @@
 # token shows in no process's argv, file, log or the work directory.
 . "$(dirname "$0")/lib.sh"
 
-SLURM_DIR=${SLURM_DIR:-/tmp/runfs-slurm}
-[[ -r $SLURM_DIR/env ]] || fail "no Slurm: run scripts/slurm-up (scripts/test does)"
-# shellcheck disable=SC1091
-. "$SLURM_DIR/env"
-export XDG_CONFIG_HOME=$T/config
-printf '%s\n' "$SLURM_JWT" >"$T/jwt"
-
-timeout 30 "$RUNFS" login "$SLURM_REST_URL" --token-file "$T/jwt" --user "$SLURM_REST_USER" \
-	--workdir "$SLURM_WORKDIR" --partition debug --account runfs-ci --name lab >"$T/login.out" 2>&1 ||
-	fail "runfs login: $(<"$T/login.out")"
+slurm_lab --account runfs-ci
 assert_contains "$(<"$T/login.out")" "accepted the token" "runfs login with --token-file"
 
 # Mounted by name: the default of the mount, and where its runs go.

@@ -8,15 +8,7 @@
 # time limits are whole minutes.
 . "$(dirname "$0")/lib.sh"
 
-SLURM_DIR=${SLURM_DIR:-/tmp/runfs-slurm}
-[[ -r $SLURM_DIR/env ]] || fail "no Slurm: run scripts/slurm-up (scripts/test does)"
-# shellcheck disable=SC1091
-. "$SLURM_DIR/env"
-export XDG_CONFIG_HOME=$T/config
-printf '%s\n' "$SLURM_JWT" >"$T/jwt"
-timeout 30 "$RUNFS" login "$SLURM_REST_URL" --token-file "$T/jwt" --user "$SLURM_REST_USER" \
-	--workdir "$SLURM_WORKDIR" --partition debug --name lab >"$T/login.out" 2>&1 ||
-	fail "runfs login: $(<"$T/login.out")"
+slurm_lab
 start_runfs lab
 
 jq -n --arg tok "$TOKEN" '{

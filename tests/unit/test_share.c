@@ -176,17 +176,20 @@ test_upgrade(const char *dir)
 	store_close(st);
 	snprintf(path, sizeof(path), "%s/runfs.db", dir);
 	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
-	CHECK(sqlite3_exec(db,
-			   "DROP TRIGGER tasks_done; DROP TRIGGER tasks_done_new;"
-			   "ALTER TABLE runs DROP COLUMN done;"
-			   "ALTER TABLE runs ADD COLUMN definition TEXT;"
-			   "UPDATE runs SET definition = (SELECT text FROM definitions"
-			   " WHERE run_seq = runs.seq);"
-			   "DROP TABLE definitions;"
-			   "ALTER TABLE events DROP COLUMN origin; DROP TABLE requests;"
-			   "ALTER TABLE attempts DROP COLUMN usage;"
-			   "PRAGMA user_version = 1;",
-			   NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(sqlite3_exec(
+		  db,
+		  "DROP TRIGGER tasks_done; DROP TRIGGER tasks_done_new;"
+		  "ALTER TABLE runs DROP COLUMN done;"
+		  "ALTER TABLE runs ADD COLUMN definition TEXT;"
+		  "UPDATE runs SET definition = (SELECT text FROM definitions"
+		  " WHERE run_seq = runs.seq);"
+		  "DROP TABLE definitions;"
+		  "ALTER TABLE events DROP COLUMN origin; DROP TABLE requests;"
+		  "ALTER TABLE attempts DROP COLUMN usage; ALTER TABLE attempts DROP COLUMN u_wall;"
+		  "ALTER TABLE attempts DROP COLUMN u_user; ALTER TABLE attempts DROP COLUMN u_sys;"
+		  "ALTER TABLE attempts DROP COLUMN u_rss;"
+		  "PRAGMA user_version = 1;",
+		  NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(db);
 	CHECK(store_open(dir, &st) == RF_OK);
 	if (st == NULL)

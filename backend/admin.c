@@ -62,10 +62,7 @@ admin_config_set_default(const char *path, const char *name, char **err)
 const char *
 admin_builtin_config(int i)
 {
-	for (int k = 0; runtime_table[k]; k++)
-		if (runtime_table[k]->builtin && i-- == 0)
-			return runtime_table[k]->name;
-	return NULL;
+	return runtime_builtin_at(i);
 }
 
 char *

@@ -45,7 +45,7 @@ enum rerr
 backend_check(const struct backend_opts *o, struct backend **out, char **err)
 {
 	struct backend *b = calloc(1, sizeof(*b));
-	const struct runtime_ops *dflt;
+	struct runtime *dflt;
 	json_t *doc = NULL;
 	char path[PATH_MAX_];
 	enum rerr e = RF_INVAL;
@@ -93,8 +93,8 @@ backend_check(const struct backend_opts *o, struct backend **out, char **err)
 					    .grace_ms = o->grace_ms,
 					    .autostart = !o->no_autostart,
 					    .gpus = o->gpus};
-	dflt = runtime_for(b, b->config)->ops;
-	if (dflt->prepare && (e = dflt->prepare(runtime_for(b, b->config), err)) != RF_OK)
+	dflt = runtime_for(b, b->config);
+	if (dflt->ops->prepare && (e = dflt->ops->prepare(dflt, err)) != RF_OK)
 		goto fail;
 	*out = b;
 	return RF_OK;
@@ -247,8 +247,11 @@ fill_task(const struct defn *d, const struct plan *p, int i, struct task_rec *t)
 		}
 		free(a);
 	}
-	for (int j = 0; j < task->nparams; j++)
-		literals[j] = lookup_literal(task->params[j], strlen(task->params[j]), &c);
+	for (int j = 0; j < task->nparams; j++) {
+		struct binding bound;
+		literals[j] =
+		    bind_param(step, c.copy, task->params[j], &bound) == 0 ? bound.value : NULL;
+	}
 	for (int j = 0; j < task->noutputs; j++)
 		if (buf_printf(&outs, "%s\n", task->outputs[j]) < 0)
 			goto out;
@@ -314,8 +317,7 @@ submit_one(struct backend *b, const char *text, size_t len, int start, char run_
 	}
 	config = runtime_canonical(d->config ? d->config : dflt);
 	rt = runtime_for(b, config);
-	if ((e = config_check(b, config, err)) != RF_OK ||
-	    (e = config_usable(b, config, err)) != RF_OK ||
+	if ((e = config_check_submit(b, config, err)) != RF_OK ||
 	    (rt->ops->admit && (e = rt->ops->admit(rt, d, err)) != RF_OK))
 		goto out;
 	e = RF_NOMEM;

@@ -30,7 +30,7 @@ struct backend {
 /* configs.c: whether a run can use the configuration (it exists), and
  * whether one can be submitted with it now (its token has not expired). */
 enum rerr config_check(struct backend *b, const char *name, char **err);
-enum rerr config_usable(struct backend *b, const char *name, char **err);
+enum rerr config_check_submit(struct backend *b, const char *name, char **err);
 
 /* The runtime executing runs of this configuration in this process. */
 struct runtime *runtime_for(struct backend *b, const char *config);

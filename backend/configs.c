@@ -102,10 +102,6 @@ backend_config_save(struct backend *b, const char *name, const char *text, size_
 		*err = errf("no config file: set HOME or XDG_CONFIG_HOME");
 		return RF_IO;
 	}
-	if (runtime_builtin(name)) {
-		*err = errf("%s is built in: it cannot be saved over", name);
-		return RF_PERM;
-	}
 	if ((e = runtime_saved_default()->config_parse(text, len, &conf, err)) != RF_OK)
 		return e;
 	e = admin_config_store(b->config_file, name, conf, err);
@@ -155,21 +151,29 @@ backend_config_set_default(struct backend *b, const char *name, char **err)
 }
 
 /* Whether runs can use the configuration here; the reason when not. */
-enum rerr
-config_check(struct backend *b, const char *name, char **err)
+/* The saved configurations are read once per check: for a submit, the
+ * same reading says whether the configuration exists and whether its
+ * runtime takes a run with it now (its token has not expired). */
+static enum rerr
+check(struct backend *b, const char *name, int submit, char **err)
 {
+	const struct runtime_ops *rt = runtime_saved_default();
 	char **names = NULL;
 	struct buf known = {0};
-	json_t *s;
-	int n, found;
+	json_t *s, *conf;
+	enum rerr e = RF_OK;
+	int n;
 
 	if (runtime_builtin(name))
 		return RF_OK;
 	s = saved(b);
-	found = json_object_get(s, name) != NULL;
+	if ((conf = json_object_get(s, name)) != NULL) {
+		if (submit && rt->usable)
+			e = rt->usable(conf, err);
+		json_decref(s);
+		return e;
+	}
 	json_decref(s);
-	if (found)
-		return RF_OK;
 	n = backend_config_list(b, &names);
 	for (int i = 0; i < n; i++)
 		buf_printf(&known, "%s%s", i ? ", " : "", names[i]);
@@ -181,19 +185,15 @@ config_check(struct backend *b, const char *name, char **err)
 }
 
 enum rerr
-config_usable(struct backend *b, const char *name, char **err)
+config_check(struct backend *b, const char *name, char **err)
 {
-	const struct runtime_ops *rt = runtime_saved_default();
-	json_t *s;
-	enum rerr e = RF_OK;
+	return check(b, name, 0, err);
+}
 
-	if (runtime_builtin(name) || rt->usable == NULL)
-		return RF_OK;
-	s = saved(b);
-	if (json_object_get(s, name))
-		e = rt->usable(json_object_get(s, name), err);
-	json_decref(s);
-	return e;
+enum rerr
+config_check_submit(struct backend *b, const char *name, char **err)
+{
+	return check(b, name, 1, err);
 }
 
 const char *

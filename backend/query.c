@@ -265,9 +265,7 @@ backend_output_path(struct backend *b, const struct run_rec *r, const struct tas
 	/* Not yet, or never: a task run that failed, or one that never ran
 	 * in a run that has ended. */
 	if (t->state != ST_SUCCEEDED)
-		return state_completed(t->state) || (state_completed(r->state) && r->ended)
-			   ? RF_FAILED
-			   : RF_AGAIN;
+		return state_completed(t->state) || run_rec_ended(r) ? RF_FAILED : RF_AGAIN;
 	for (const char *p = t->outputs; p && *p;) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);

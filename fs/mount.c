@@ -110,16 +110,6 @@ fs_mount(int argc, char **argv)
 		log_warnx("no data directory: set HOME or XDG_DATA_HOME, or give -o data_dir=DIR");
 		goto out;
 	}
-	/* fuse_daemonize changes to /, and the backend opens the directory
-	 * after it: a relative one would be taken from / then. */
-	if (o.data_dir[0] != '/') {
-		char *cwd = getcwd(NULL, 0), *abs = NULL;
-		if (cwd == NULL || asprintf(&abs, "%s/%s", cwd, o.data_dir) < 0)
-			fatal("data directory %s", o.data_dir);
-		free(cwd);
-		free(o.data_dir);
-		o.data_dir = abs;
-	}
 	if (backend_check(&(struct backend_opts){o.data_dir, o.config, o.jobs, o.grace * 1000,
 						 o.no_autostart, o.gpus},
 			  &b, &err) != RF_OK) {
@@ -144,7 +134,7 @@ fs_mount(int argc, char **argv)
 		log_warnx("cannot start the notifier thread");
 		goto out;
 	}
-	log_info("mounted %s on %s (data %s)", o.config, fo.mountpoint, o.data_dir);
+	log_info("mounted %s on %s (data %s)", o.config, fo.mountpoint, backend_datadir(b));
 	if (fo.singlethread) {
 		rc = fuse_session_loop(se);
 	} else {

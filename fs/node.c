@@ -275,7 +275,7 @@ node_run_ended(const struct node *n)
 
 	if (node_run_brief(n, &r) != 0)
 		return 0;
-	ended = state_completed(r.state) && r.ended != 0;
+	ended = run_rec_ended(&r);
 	run_rec_free(&r);
 	return ended;
 }

@@ -111,13 +111,6 @@ all_events(const struct node *n, struct buf *out, int64_t *mtime)
 	return 0;
 }
 
-/* Completed, and its last event recorded: no line will follow. */
-static int
-run_ended(const struct run_rec *r)
-{
-	return state_completed(r->state) && r->ended != 0;
-}
-
 /*
  * The whole content of an ended run's wait or events, or EAGAIN while the
  * run goes on. The lines of events are rendered once for the stat, open
@@ -133,7 +126,7 @@ ended_content(const struct node *n, struct buf *out, int64_t *mtime)
 	if ((err = node_run_brief(n, &r)) != 0)
 		return err;
 	*mtime = run_mtime(&r);
-	if (!run_ended(&r)) {
+	if (!run_rec_ended(&r)) {
 		err = EAGAIN;
 	} else if (n->kind == K_WAIT) {
 		err = buf_printf(out, "%s\n", state_name(r.state)) < 0 ? ENOMEM : 0;
@@ -201,7 +194,7 @@ events_serve(fuse_req_t req, struct fh *fh, size_t size)
 		fuse_reply_err(req, ENOENT);
 		return 1;
 	}
-	ended = run_ended(&r);
+	ended = run_rec_ended(&r);
 	run_rec_free(&r);
 	/* As many lines as were asked for and are known: a read comes back
 	 * short only when nothing more is recorded yet, or at the end. */
@@ -225,7 +218,7 @@ events_ready(struct fh *fh)
 	pthread_mutex_lock(&fh->mu);
 	ready = fh->data.len > fh->reply_off;
 	if (!ready && node_run_brief(&fh->node, &r) == 0) {
-		ready = run_ended(&r);
+		ready = run_rec_ended(&r);
 		run_rec_free(&r);
 	}
 	if (!ready)

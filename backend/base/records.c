@@ -3,6 +3,12 @@
 
 #include "records.h"
 
+int
+run_rec_ended(const struct run_rec *r)
+{
+	return state_completed(r->state) && r->ended != 0;
+}
+
 void
 run_rec_free(struct run_rec *r)
 {

@@ -91,6 +91,10 @@ struct usage_sum {
  * their events before store_flush commits them. */
 typedef void (*store_feed_fn)(const struct event_rec *ev, void *arg);
 
+/* Completed, and its end recorded: nothing of it changes any more (a run
+ * FAILED while other task runs finish is completed, not ended). */
+int run_rec_ended(const struct run_rec *r);
+
 void run_rec_free(struct run_rec *r);
 void task_rec_free(struct task_rec *t);
 void attempt_list_free(struct attempt_rec *a, int n);

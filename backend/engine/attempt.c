@@ -307,6 +307,7 @@ static int
 end_attempt(struct sched *s, struct stask *t, int block, char *why, size_t whysz)
 {
 	struct rusage ru = {0};
+	int64_t limit = task_memory_limit(t);
 	char *usage;
 	struct log_sink sink = {&t->tlog, t->run->log_fd, &t->run->log_err, t->rec.id};
 	char work[PATH_MAX_];
@@ -341,10 +342,9 @@ end_attempt(struct sched *s, struct stask *t, int block, char *why, size_t whysz
 	ok = 0;
 	if (t->timed_out)
 		snprintf(why, whysz, "timed out after %g s", task_of(t)->timeout);
-	else if (task_memory_limit(t) > 0 &&
-		 (t->out_of_memory || (int64_t)ru.ru_maxrss * 1024 > task_memory_limit(t)))
+	else if (limit > 0 && (t->out_of_memory || (int64_t)ru.ru_maxrss * 1024 > limit))
 		snprintf(why, whysz, "out of memory (limit %lld MiB)",
-			 (long long)((task_memory_limit(t) + (1 << 20) - 1) >> 20));
+			 (long long)((limit + (1 << 20) - 1) >> 20));
 	else if (code > 0)
 		snprintf(why, whysz, "exited with status %d", code);
 	else if (code < 0)
@@ -362,7 +362,7 @@ end_attempt(struct sched *s, struct stask *t, int block, char *why, size_t whysz
 		t->readers = t->run->stdout_readers[step_of(t)];
 	}
 	buf_free(&t->out.kept);
-	usage = usage_json(&ru, t->rec.ended - t->attempt_started, code, task_memory_limit(t));
+	usage = usage_json(&ru, t->rec.ended - t->attempt_started, code, limit);
 	sched_attempt_put(s, t,
 			  &(struct attempt_rec){.n = t->rec.attempts,
 						.state = ok ? ST_SUCCEEDED : ST_FAILED,

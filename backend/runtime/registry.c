@@ -46,6 +46,15 @@ runtime_builtin(const char *name)
 	return o != NULL && o->builtin;
 }
 
+const char *
+runtime_builtin_at(int i)
+{
+	for (int k = 0; runtime_table[k]; k++)
+		if (runtime_table[k]->builtin && i-- == 0)
+			return runtime_table[k]->name;
+	return NULL;
+}
+
 const struct runtime_ops *
 runtime_saved_default(void)
 {

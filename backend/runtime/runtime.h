@@ -86,6 +86,9 @@ int runtime_index(const struct runtime_ops *ops);
 const char *runtime_canonical(const char *name);
 /* 1 when name (or an alias) is a built-in configuration. */
 int runtime_builtin(const char *name);
+/* The i-th built-in configuration's name, in table order; NULL past the
+ * last. */
+const char *runtime_builtin_at(int i);
 /* The runtime saved configurations use when they do not say. */
 const struct runtime_ops *runtime_saved_default(void);
 

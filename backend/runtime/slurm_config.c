@@ -20,19 +20,15 @@
 static const char *
 builtin_names(char *names, size_t size)
 {
-	const char *b[RUNTIME_MAX];
-	int n = 0;
+	const char *b;
 
-	for (int i = 0; runtime_table[i] && n < RUNTIME_MAX; i++)
-		if (runtime_table[i]->builtin)
-			b[n++] = runtime_table[i]->name;
 	names[0] = '\0';
-	for (int i = 0; i < n; i++)
+	for (int i = 0; (b = runtime_builtin_at(i)) != NULL; i++)
 		snprintf(names + strlen(names), size - strlen(names), "%s%s",
-			 i == 0	      ? ""
-			 : i == n - 1 ? " and "
-				      : ", ",
-			 b[i]);
+			 i == 0			     ? ""
+			 : runtime_builtin_at(i + 1) ? ", "
+						     : " and ",
+			 b);
 	return names;
 }
 

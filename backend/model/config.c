@@ -40,14 +40,28 @@ config_load(const char *path, json_t **out, char **err)
 {
 	json_error_t je;
 	json_t *doc, *v;
+	struct stat st;
+	FILE *f;
 
 	*out = NULL;
 	*err = NULL;
-	if (access(path, F_OK) < 0 && errno == ENOENT) {
+	if ((f = fopen(path, "r")) == NULL && errno == ENOENT) {
 		*out = empty_doc();
 		return *out ? RF_OK : RF_NOMEM;
 	}
-	doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if (f == NULL) {
+		*err = errf("%s: cannot be read: %s", path, strerror(errno));
+		return RF_IO;
+	}
+	/* Said as such: jansson would take a folder for an empty document
+	 * ("'{' expected near end of file"). */
+	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
+		*err = errf("%s: cannot be read: not a regular file", path);
+		fclose(f);
+		return RF_IO;
+	}
+	doc = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
+	fclose(f);
 	if (doc == NULL) {
 		*err = errf("%s: line %d, column %d: %s", path, je.line, je.column, je.text);
 		return RF_INVAL;

@@ -34,6 +34,11 @@ mkdir -p "$T/cfg/runfs"
 printf '{"version": 1, "configs": ' >"$T/cfg/runfs/config.json"
 XDG_CONFIG_HOME=$T/cfg refused "$T/cfg/runfs/config.json: line" -o "data_dir=$DATA" in_process "$MNT"
 rm -r "$T/cfg"
+# One that cannot be read (a folder in its place).
+mkdir -p "$T/cfg/runfs/config.json"
+XDG_CONFIG_HOME=$T/cfg refused "$T/cfg/runfs/config.json: cannot be read: not a regular file" \
+	-o "data_dir=$DATA" in_process "$MNT"
+rm -r "$T/cfg"
 
 # A store made by a newer runfs.
 mkdir -p "$T/newer"

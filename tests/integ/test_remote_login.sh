@@ -4,7 +4,8 @@
 # file, mounted by its name (the mount's default), a run submitted without
 # naming a configuration; then a login again with only the token, from
 # standard input, which keeps every other field, and another run. The
-# token shows in no process's argv, file, log or the work directory.
+# token shows in no process's argv, file, log or the work directory. A
+# token that has expired is refused at submit.
 . "$(dirname "$0")/lib.sh"
 
 slurm_lab --account runfs-ci
@@ -42,6 +43,19 @@ start_runfs lab
 id2=$(submit "$SRCDIR/examples/hello.json")
 assert_eq SUCCEEDED "$(timeout 60 cat "$MNT/runs/$id2/wait")" "hello after the login again"
 assert_contains "$(json "$MNT/runs/$id/status.json" .state)" SUCCEEDED "the first run, seen again"
+stop_runfs
+
+# A token that has expired (a JWT whose exp has passed; runfs reads exp
+# without verifying): a submit is refused at once, and nothing reaches Slurm.
+payload=$(printf '{"exp":%d,"sun":"root"}' $(($(date +%s) - 60)) | base64 -w0 | tr '+/' '-_' | tr -d '=')
+printf 'eyJhbGciOiJIUzI1NiJ9.%s.c2ln\n' "$payload" >"$T/expired"
+timeout 30 "$RUNFS" login lab --token-file "$T/expired" >"$T/login.out" 2>&1 || true
+start_runfs lab
+jobs_before=$(scontrol show job --oneliner | wc -l)
+assert_match '^error: token expired at .*; run runfs login$' "$(submit_raw "$SRCDIR/examples/hello.json" || true)" \
+	"a submit with an expired token"
+assert_eq "$jobs_before" "$(scontrol show job --oneliner | wc -l)" "jobs Slurm knows after the refusal"
+assert_eq 2 "$(rd "$MNT/index" | wc -l)" "runs recorded after the refusal"
 stop_runfs
 
 for place in "$DATA" "$SLURM_WORKDIR/runs/$id" "$SLURM_WORKDIR/runs/$id2" "$T/login.out" "${RUNFS_LOGS[@]}"; do

@@ -15,7 +15,6 @@
 #include <jansson.h>
 
 #include "backend_int.h"
-#include "bind.h"
 #include "config.h"
 #include "follow.h"
 #include "guard.h"
@@ -192,83 +191,6 @@ runtime_for(struct backend *b, const char *config)
 	return &b->rt[runtime_index(o)];
 }
 
-struct subst_ctx {
-	const struct defn *d;
-	const struct defn_step *step;
-	int copy;
-};
-
-/* Literal arguments are known at submit; references stay as placeholders
- * until the task run starts. */
-static const char *
-lookup_literal(const char *name, size_t len, void *arg)
-{
-	struct subst_ctx *c = arg;
-	struct binding b;
-	char key[NAME_MAX_];
-
-	if (len >= sizeof(key))
-		return NULL;
-	memcpy(key, name, len);
-	key[len] = '\0';
-	return bind_param(c->step, c->copy, key, &b) == 0 ? b.value : NULL;
-}
-
-static int
-fill_task(const struct defn *d, const struct plan *p, int i, struct task_rec *t)
-{
-	const struct defn_step *step = &d->steps[p->tr_step[i]];
-	const struct defn_task *task = &d->tasks[step->task];
-	struct subst_ctx c = {d, step, p->tr_copy[i]};
-	int parents[d->nsteps + 1], np = defn_step_parents(d, p->tr_step[i], parents);
-	json_t *cmd = json_array();
-	const char *literals[task->nparams + 1];
-	struct buf par = {0}, outs = {0};
-	char id[TASK_ID_MAX];
-	int rc = -1;
-
-	t->idx = i;
-	plan_tr_id(d, p, i, t->id, sizeof(t->id));
-	snprintf(t->step, sizeof(t->step), "%s", step->id);
-	snprintf(t->task, sizeof(t->task), "%s", task->name);
-	t->state = ST_WAITING;
-	t->max_attempts = task->retries + 1;
-	for (int j = 0; j < np; j++)
-		for (int k = 0; k < p->step_count[parents[j]]; k++) {
-			plan_tr_id(d, p, p->step_first[parents[j]] + k, id, sizeof(id));
-			if (buf_printf(&par, "%s\n", id) < 0)
-				goto out;
-		}
-	for (int j = 0; j < task->argc; j++) {
-		char *a = tmpl_subst(task->argv[j], lookup_literal, &c);
-		if (a == NULL || json_array_append_new(cmd, json_string(a)) < 0) {
-			free(a);
-			goto out;
-		}
-		free(a);
-	}
-	for (int j = 0; j < task->nparams; j++) {
-		struct binding bound;
-		literals[j] =
-		    bind_param(step, c.copy, task->params[j], &bound) == 0 ? bound.value : NULL;
-	}
-	for (int j = 0; j < task->noutputs; j++)
-		if (buf_printf(&outs, "%s\n", task->outputs[j]) < 0)
-			goto out;
-	t->parents = buf_steal(&par);
-	t->outputs = buf_steal(&outs);
-	t->command = json_dumps(cmd, JSON_COMPACT);
-	t->inputs = bind_inputs_json(task, literals);
-	t->message = strdup("");
-	if (t->parents && t->outputs && t->command && t->inputs && t->message)
-		rc = 0;
-out:
-	buf_free(&par);
-	buf_free(&outs);
-	json_decref(cmd);
-	return rc;
-}
-
 /* Makes runs/<id> for a fresh id: wf.<name>.<7 hex>. */
 static enum rerr
 new_run_dir(struct backend *b, const char *name, char id[RUN_ID_MAX])
@@ -321,11 +243,8 @@ submit_one(struct backend *b, const char *text, size_t len, int start, char run_
 	    (rt->ops->admit && (e = rt->ops->admit(rt, d, err)) != RF_OK))
 		goto out;
 	e = RF_NOMEM;
-	if (plan_build(d, &p) < 0 || (tasks = calloc((size_t)p.ntr + 1, sizeof(*tasks))) == NULL)
+	if (plan_build(d, &p) < 0 || (tasks = plan_task_recs(d, &p)) == NULL)
 		goto out;
-	for (int i = 0; i < p.ntr; i++)
-		if (fill_task(d, &p, i, &tasks[i]) < 0)
-			goto out;
 	if ((e = new_run_dir(b, d->name, run_id)) != RF_OK) {
 		*err = errf("cannot make a folder for the run: %s", strerror(errno));
 		e = errno == ENOSPC ? RF_NOSPC : e;
@@ -360,9 +279,7 @@ undo:
 	if (path_run(path, b->datadir, run_id) == 0)
 		remove_tree(path);
 out:
-	for (int i = 0; tasks && i < p.ntr; i++)
-		task_rec_free(&tasks[i]);
-	free(tasks);
+	plan_task_recs_free(tasks, p.ntr);
 	plan_free(&p);
 	defn_free(d);
 	free(dflt);

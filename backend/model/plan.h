@@ -10,6 +10,7 @@
 #define RUNFS_PLAN_H
 
 #include "defn.h"
+#include "records.h"
 
 struct plan {
 	int ntr;
@@ -27,5 +28,10 @@ int plan_build(const struct defn *d, struct plan *p);
 void plan_free(struct plan *p);
 /* Writes task run i's id ("<step>" or "<step>.<k>") into out (size n). */
 void plan_tr_id(const struct defn *d, const struct plan *p, int i, char *out, size_t n);
+
+/* The records a new run's task runs start with (taskrecs.c): malloc'd,
+ * p->ntr of them, NULL on ENOMEM; free with plan_task_recs_free. */
+struct task_rec *plan_task_recs(const struct defn *d, const struct plan *p);
+void plan_task_recs_free(struct task_rec *tasks, int n);
 
 #endif

@@ -8,7 +8,9 @@
  * runs of a configuration, however many jobs they have.
  *
  * Which job is which task run is kept in DATA/runs/<run>/slurm.json, so
- * that a later mount takes up the tracking of a run still on the cluster.
+ * that a later mount takes up the tracking of a run still on the cluster,
+ * and in the run's record in the work directory, so that a mount on any
+ * machine finds the run (slurm_share.c).
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -113,31 +115,35 @@ jobs_path(struct slurm *s, const char *run, char *path)
 void
 slurm_save_jobs(struct slurm *s, struct srm *m)
 {
-	json_t *a = json_array();
+	json_t *a = json_array(), *o;
 	char path[PATH_MAX_], *text;
 
 	for (int i = 0; i < m->ntasks; i++)
 		json_array_append_new(
 		    a, json_pack("[I,i,i]", (json_int_t)m->job[i], m->attempt[i], m->copy[i]));
-	text = json_dumps(a, JSON_COMPACT);
+	o = json_pack("{s:i, s:o}", "generation", m->gen, "jobs", a);
+	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	if (text == NULL || jobs_path(s, m->id, path) < 0 ||
 	    write_file(path, text, strlen(text), 0600) < 0)
 		log_warnx("run %s: cannot record its Slurm jobs", m->id);
 	free(text);
-	json_decref(a);
+	json_decref(o);
 }
 
-static struct srm *
-load_jobs(struct slurm *s, const struct run_rec *r)
+struct srm *
+slurm_load_jobs(struct slurm *s, const struct run_rec *r)
 {
 	char path[PATH_MAX_];
 	json_error_t je;
-	json_t *a;
+	json_t *o, *a;
 	struct srm *m;
 
-	if (jobs_path(s, r->id, path) < 0 || (a = json_load_file(path, 0, &je)) == NULL)
+	if (jobs_path(s, r->id, path) < 0 || (o = json_load_file(path, 0, &je)) == NULL)
 		return NULL;
-	if ((m = srm_new(r)) != NULL)
+	/* Mounts before the shared record wrote the bare list of jobs. */
+	a = json_is_array(o) ? o : json_object_get(o, "jobs");
+	if ((m = srm_new(r)) != NULL) {
+		m->gen = (int)json_integer_value(json_object_get(o, "generation"));
 		for (int i = 0; i < m->ntasks; i++) {
 			json_t *e = json_array_get(a, (size_t)i);
 			m->job[i] = (long)json_integer_value(json_array_get(e, 0));
@@ -145,7 +151,8 @@ load_jobs(struct slurm *s, const struct run_rec *r)
 			m->copy[i] = (int)json_integer_value(json_array_get(e, 2));
 			m->active[i] = m->job[i] != 0;
 		}
-	json_decref(a);
+	}
+	json_decref(o);
 	return m;
 }
 
@@ -158,13 +165,22 @@ signal_run(struct slurm *s, int64_t seq, int verb)
 	char *err = NULL;
 
 	for (struct srm *m = s->runs; m; m = m->next) {
+		int lock = -1;
 		if (m->seq != seq)
 			continue;
 		m->stopping = 1;
-		if (slurm_connect(s, m->config, &doc, &rest, &workdir, &err) != RF_OK ||
-		    slurm_cancel(s, m, &rest, verb) > 0)
+		if (slurm_connect(s, m->config, &doc, &rest, &workdir, &err) == RF_OK) {
+			/* Jobs another machine submitted since are cancelled too,
+			 * and it learns of the stop before their ends. */
+			lock = share_lock(workdir, m->id);
+			share_sync(s, m, workdir);
+			m->stopping = 1;
+			share_save(s, m, workdir, 1);
+		}
+		if (err || slurm_cancel(s, m, &rest, verb) > 0)
 			log_warnx("run %s: %s", m->id,
 				  err ? err : "some jobs could not be cancelled");
+		share_unlock(lock);
 		s->calls += rest.calls;
 		break;
 	}
@@ -206,6 +222,7 @@ slurm_main(void *arg)
 			free(c);
 			c = next;
 		}
+		slurm_discover(s);
 		if (s->runs)
 			slurm_refresh(s);
 	}
@@ -229,7 +246,7 @@ adopt(struct slurm *s)
 	for (int i = 0; i < n; i++) {
 		struct srm *m;
 		if (!runtime_builtin(runs[i].config) && !runs[i].prepared &&
-		    (m = load_jobs(s, &runs[i])) != NULL) {
+		    (m = slurm_load_jobs(s, &runs[i])) != NULL) {
 			m->next = s->runs;
 			s->runs = m;
 		}

@@ -42,7 +42,10 @@ struct srm {
 	int *again;   /* it failed with attempts left: submit it again */
 	int *seen;    /* listed by the last full refresh */
 	int stopping;
-	int stale; /* the message says the state is stale */
+	int stale;	     /* the message says the state is stale */
+	int gen;	     /* the record's generation this mount last acted on or saw */
+	int64_t last_event;  /* the run's last event, as settling it saw */
+	int64_t saved_event; /* the same when its record was written */
 };
 
 struct scmd {
@@ -62,8 +65,10 @@ struct slurm {
 	struct srm *runs;  /* the thread's only */
 	int64_t since;	   /* update_time of the next refresh; 0 = all */
 	long calls;
-	int64_t refreshed; /* when a listing last succeeded (ms), 0 = never */
-	void *curl;	   /* the thread's connection, reused */
+	int64_t refreshed;    /* when a listing last succeeded (ms), 0 = never */
+	void *curl;	      /* the thread's connection, reused */
+	int64_t scanned;      /* when the work directories were last scanned */
+	int64_t scanned_mono; /* the same on the monotonic clock */
 };
 
 /* slurm.c */
@@ -74,6 +79,8 @@ struct srm *srm_new(const struct run_rec *r);
 void srm_free(struct srm *m);
 /* Records which job is which task run (DATA/runs/<run>/slurm.json). */
 void slurm_save_jobs(struct slurm *s, struct srm *m);
+/* What slurm_save_jobs recorded, or NULL. */
+struct srm *slurm_load_jobs(struct slurm *s, const struct run_rec *r);
 
 /* slurm_submit.c */
 void slurm_submit_run(struct slurm *s, int64_t seq);
@@ -81,6 +88,20 @@ void slurm_resubmit(struct slurm *s, struct srm *m, int i);
 /* Cancels every job of m that may still run; how many it could not. */
 int slurm_cancel(struct slurm *s, struct srm *m, struct rest *rest, int verb);
 void slurm_note_run(struct slurm *s, int64_t seq, int state, const char *msg);
+/* Task run i of m has a new job: WAITING for it. */
+void slurm_note_submitted(struct slurm *s, struct srm *m, int i);
+
+/* slurm_share.c: the run's record in the work directory, for every
+ * machine. An action on a run holds its lock: share_lock, then
+ * share_sync (take up what others did), act, share_save(acted = 1). */
+int share_lock(const char *workdir, const char *run);
+void share_unlock(int fd);
+int share_sync(struct slurm *s, struct srm *m, const char *workdir);
+void share_save(struct slurm *s, struct srm *m, const char *workdir, int acted);
+/* Whether m is being stopped, by this mount or, its record says, another. */
+int share_stopping(struct slurm *s, struct srm *m, const char *workdir);
+/* Takes up runs other machines submitted, and their changes. */
+void slurm_discover(struct slurm *s);
 
 /* slurm_refresh.c */
 void slurm_refresh(struct slurm *s);

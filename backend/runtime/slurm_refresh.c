@@ -140,6 +140,10 @@ apply_job(struct slurm *s, struct srm *m, int i, json_t *job, const char *workdi
 	m->seen[i] = 1;
 	if (js == NULL || store_task_get(s->st, m->seq, i, &t) != RF_OK)
 		return;
+	/* A job cancelled by a stop from another machine: its record may say
+	 * so before this mount's scan has seen it. */
+	if (!m->stopping && workdir && (!strcmp(js, "CANCELLED") || !strcmp(js, "FAILED")))
+		share_stopping(s, m, workdir);
 	state = map_state(js, m->stopping, reason, &active);
 	m->active[i] = active;
 	if (state == ST_RUNNING && t.started == 0)
@@ -226,7 +230,35 @@ settle_run(struct slurm *s, struct srm *m)
 	m->stale = 0;
 	store_run_update(s->st, &r);
 	run_rec_free(&r);
+	if (store_run_brief(s->st, m->seq, &r) == RF_OK) {
+		m->last_event = r.last_event;
+		run_rec_free(&r);
+	}
 	return !active;
+}
+
+/* The record for other machines, when something changed since it was
+ * written: their mounts take the states of runs whose jobs are gone from
+ * it. */
+static void
+share_states(struct slurm *s, struct srm *m)
+{
+	struct rest rest;
+	const char *workdir;
+	json_t *doc = NULL;
+	char *err = NULL;
+	int lock;
+
+	if (m->last_event == m->saved_event ||
+	    slurm_connect(s, m->config, &doc, &rest, &workdir, &err) != RF_OK)
+		goto out;
+	lock = share_lock(workdir, m->id);
+	share_sync(s, m, workdir);
+	share_save(s, m, workdir, 0);
+	share_unlock(lock);
+out:
+	free(err);
+	json_decref(doc);
 }
 
 /* The task run a job entry of GET /jobs is about: a job, or one element
@@ -363,7 +395,12 @@ slurm_refresh(struct slurm *s)
 			}
 	for (struct srm **pp = &s->runs; *pp;) {
 		struct srm *m = *pp;
-		if (m->stale != 2 && settle_run(s, m)) {
+		int over = m->stale != 2 && settle_run(s, m);
+		share_states(s, m);
+		/* Unless the record brought new jobs of it. */
+		for (int i = 0; over && i < m->ntasks; i++)
+			over = !m->active[i];
+		if (over) {
 			*pp = m->next;
 			log_info("run %s: no job of it is left on Slurm (%ld REST calls so far)",
 				 m->id, s->calls);

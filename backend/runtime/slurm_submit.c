@@ -189,6 +189,25 @@ slurm_note_run(struct slurm *s, int64_t seq, int state, const char *msg)
 	run_rec_free(&r);
 }
 
+void
+slurm_note_submitted(struct slurm *s, struct srm *m, int i)
+{
+	struct task_rec t;
+
+	if (store_task_get(s->st, m->seq, i, &t) != RF_OK)
+		return;
+	/* attempts counts once the job starts (apply_job). */
+	t.state = ST_WAITING;
+	t.has_exit = 0;
+	t.started = t.ended = 0;
+	if (m->copy[i] >= 0)
+		replace(&t.message, errf("Slurm job %ld_%d", m->job[i], m->copy[i]));
+	else
+		replace(&t.message, errf("Slurm job %ld", m->job[i]));
+	store_task_update(s->st, &t);
+	task_rec_free(&t);
+}
+
 /* What submitting jobs for one run takes. */
 struct job_set {
 	struct run_rec r;
@@ -240,7 +259,6 @@ submit_marked(struct slurm *s, struct srm *m, struct job_set *js, const unsigned
 {
 	const struct plan *p = &js->p;
 	int *members = calloc((size_t)m->ntasks + 1, sizeof(*members)), n = 0;
-	struct task_rec t;
 
 	if (members == NULL)
 		return -1;
@@ -267,18 +285,7 @@ submit_marked(struct slurm *s, struct srm *m, struct job_set *js, const unsigned
 			m->job[i] = job;
 			m->active[i] = 1;
 			n++;
-			if (store_task_get(s->st, m->seq, i, &t) != RF_OK)
-				continue;
-			/* attempts counts once the job starts (apply_job). */
-			t.state = ST_WAITING;
-			t.has_exit = 0;
-			t.started = t.ended = 0;
-			if (p->tr_copy[i] >= 0)
-				replace(&t.message, errf("Slurm job %ld_%d", job, p->tr_copy[i]));
-			else
-				replace(&t.message, errf("Slurm job %ld", job));
-			store_task_update(s->st, &t);
-			task_rec_free(&t);
+			slurm_note_submitted(s, m, i);
 		}
 	}
 	s->calls += js->rest.calls;
@@ -291,15 +298,23 @@ void
 slurm_submit_run(struct slurm *s, int64_t seq)
 {
 	struct job_set js = {0};
-	struct srm *m = NULL;
+	struct srm *m = NULL, *before = NULL;
 	unsigned char *want = NULL;
 	struct task_rec t;
 	char *err = NULL, msg[512];
-	int n = -1;
+	int n = -1, lock = -1;
 
 	if (set_open(s, seq, &js, &err) != RF_OK || (m = srm_new(&js.r)) == NULL ||
 	    (want = calloc((size_t)m->ntasks + 1, 1)) == NULL)
 		goto fail;
+	if ((before = slurm_load_jobs(s, &js.r)) != NULL) /* a retry */
+		m->gen = before->gen;
+	lock = share_lock(js.workdir, js.r.id);
+	if (share_sync(s, m, js.workdir)) {
+		/* Another machine relaunched it first: its jobs are followed. */
+		slurm_note_run(s, seq, ST_WAITING, "relaunched from another machine");
+		goto follow;
+	}
 	/* A retry leaves out the task runs that succeeded: their outputs stay. */
 	for (int i = 0; i < m->ntasks; i++) {
 		if (store_task_get(s->st, seq, i, &t) != RF_OK)
@@ -310,9 +325,10 @@ slurm_submit_run(struct slurm *s, int64_t seq)
 	}
 	if ((n = submit_marked(s, m, &js, want, &err)) < 0)
 		goto fail;
-	slurm_save_jobs(s, m);
 	snprintf(msg, sizeof(msg), "%d task runs submitted to %s", n, js.r.config);
 	slurm_note_run(s, seq, ST_WAITING, msg);
+	share_save(s, m, js.workdir, 1);
+follow:
 	m->next = s->runs;
 	s->runs = m;
 	s->since = 0;
@@ -327,6 +343,9 @@ fail:
 	snprintf(msg, sizeof(msg), "could not be submitted to Slurm: %s", err ? err : "error");
 	slurm_note_run(s, seq, ST_FAILED, msg);
 out:
+	share_unlock(lock);
+	if (before)
+		srm_free(before);
 	store_flush(s->st);
 	set_close(&js);
 	free(want);
@@ -341,10 +360,16 @@ slurm_resubmit(struct slurm *s, struct srm *m, int i)
 	struct job_set js = {0};
 	unsigned char *want = calloc((size_t)m->ntasks + 1, 1);
 	char *err = NULL;
-	int n = -1;
+	int n = -1, lock = -1;
 
 	if (want == NULL || set_open(s, m->seq, &js, &err) != RF_OK)
 		goto out;
+	lock = share_lock(js.workdir, m->id);
+	/* Another machine following the run resubmitted it first. */
+	if (share_sync(s, m, js.workdir)) {
+		n = 0;
+		goto out;
+	}
 	want[i] = 1;
 	/* Descendants come after their parents in the task runs' order. */
 	for (int j = 0; j < m->ntasks; j++) {
@@ -368,8 +393,9 @@ slurm_resubmit(struct slurm *s, struct srm *m, int i)
 		}
 	}
 	n = submit_marked(s, m, &js, want, &err);
-	slurm_save_jobs(s, m);
+	share_save(s, m, js.workdir, 1);
 out:
+	share_unlock(lock);
 	if (n < 0) {
 		log_warnx("run %s: cannot retry: %s", m->id, err ? err : "out of memory");
 		slurm_note_run(s, m->seq, ST_FAILED, err ? err : "could not be retried on Slurm");

@@ -318,7 +318,9 @@ crash_runfs() {
 # DIR (created), ready when DIR/submit exists; unmounted by the EXIT trap.
 start_extra() {
 	local dir=$1 config=$2 opts="data_dir=$DATA" log i pid
-	[[ -n ${3:-} ]] && opts+=",$3"
+	# OPTS with a data_dir of its own: a mount as another machine's.
+	[[ ${3:-} == *data_dir=* ]] && opts=
+	[[ -n ${3:-} ]] && opts+="${opts:+,}$3"
 	mkdir -p "$dir"
 	RUNFS_N=$((RUNFS_N + 1))
 	log=$T/runfs.$RUNFS_N.log
@@ -657,12 +659,17 @@ gated_def() {
 # slurm_lab [LOGIN OPTIONS...]: loads the single-node Slurm's settings
 # (scripts/slurm-up writes them to $SLURM_DIR/env), and saves the
 # configuration "lab" for it with runfs login, the token read from a file
-# ($T/jwt), in a configuration file of the test's own.
+# ($T/jwt), in a configuration file of the test's own. SLURM_WORKDIR
+# becomes a folder of the test's own in the cluster's work directory:
+# mounts list every run recorded there, so tests must not share one.
 slurm_lab() {
 	SLURM_DIR=${SLURM_DIR:-/tmp/runfs-slurm}
 	[[ -r $SLURM_DIR/env ]] || fail "no Slurm: run scripts/slurm-up (scripts/test does)"
 	# shellcheck disable=SC1091
 	. "$SLURM_DIR/env"
+	SLURM_WORKDIR=$SLURM_WORKDIR/${T##*/}
+	mkdir -p "$SLURM_WORKDIR"
+	at_exit "rm -rf --one-file-system $(_q "$SLURM_WORKDIR")"
 	export XDG_CONFIG_HOME=$T/config
 	printf '%s\n' "$SLURM_JWT" >"$T/jwt"
 	timeout 30 "$RUNFS" login "$SLURM_REST_URL" --token-file "$T/jwt" --user "$SLURM_REST_USER" \

@@ -12,7 +12,10 @@ SLURM_DIR=${SLURM_DIR:-/tmp/runfs-slurm}
 # shellcheck disable=SC1091
 . "$SLURM_DIR/env"
 export XDG_CONFIG_HOME=$T/config
-WORK=$SLURM_WORKDIR
+# A folder of its own: mounts list every run recorded in a work directory.
+WORK=$SLURM_WORKDIR/${T##*/}
+mkdir -p "$WORK"
+at_exit "rm -rf --one-file-system $(_q "$WORK")"
 
 "$RUNFS" login "$SLURM_REST_URL" --token "$SLURM_JWT" --user "$SLURM_REST_USER" \
 	--workdir "$WORK" --partition debug --account runfs-ci --name ci >"$T/login.out" 2>&1 ||

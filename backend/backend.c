@@ -224,15 +224,23 @@ submit_one(struct backend *b, const char *text, size_t len, int start, char run_
 	enum rerr e = RF_INVAL;
 	struct runtime *rt;
 	const char *config;
-	char *dflt = NULL, *normal = NULL;
+	char *dflt = NULL, *normal = NULL, *applied = NULL;
 
 	*err = NULL;
 	if (len > DEFN_MAX_BYTES) {
 		*err = errf("definition is %zu bytes; the limit is %d", len, DEFN_MAX_BYTES);
 		return RF_TOOBIG;
 	}
-	if (defn_parse(text, len, &d, err) < 0)
+	if (defn_apply_params(text, len, &applied, err) < 0)
 		return RF_INVAL;
+	if (applied) {
+		text = applied;
+		len = strlen(applied);
+	}
+	if (defn_parse(text, len, &d, err) < 0) {
+		free(applied);
+		return RF_INVAL;
+	}
 	if ((dflt = backend_config_default(b)) == NULL) {
 		e = RF_NOMEM;
 		goto out;
@@ -284,6 +292,7 @@ out:
 	defn_free(d);
 	free(dflt);
 	free(normal);
+	free(applied);
 	return e;
 }
 

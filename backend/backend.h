@@ -82,6 +82,9 @@ int backend_tasks(struct backend *b, int64_t run_seq, int from, int limit, struc
 int backend_tasks_brief(struct backend *b, int64_t run_seq, int from, int limit,
 			struct task_rec *out);
 enum rerr backend_definition(struct backend *b, int64_t run_seq, char **text);
+/* The parameter values the run was submitted with, as a JSON object
+ * ("{}" when it declares none); malloc'd. */
+enum rerr backend_params(struct backend *b, int64_t run_seq, char **text);
 
 /*
  * Results: the number of results the definition lists, and result i.

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "backend_int.h"
+#include "defn.h"
 #include "bind.h"
 #include "layout.h"
 #include "util.h"
@@ -106,6 +107,26 @@ enum rerr
 backend_definition(struct backend *b, int64_t run_seq, char **text)
 {
 	return store_run_definition(b->st, run_seq, text);
+}
+
+enum rerr
+backend_params(struct backend *b, int64_t run_seq, char **text)
+{
+	struct defn *d = NULL;
+	char *defn = NULL, *err = NULL;
+	enum rerr e;
+	int normal;
+
+	*text = NULL;
+	if ((e = store_run_normal(b->st, run_seq, &defn, &normal)) != RF_OK)
+		return e;
+	e = RF_IO;
+	if (defn_load_run(defn, normal, &d, &err) == 0)
+		e = (*text = defn_params_json(d)) != NULL ? RF_OK : RF_NOMEM;
+	defn_free(d);
+	free(defn);
+	free(err);
+	return e;
 }
 
 int

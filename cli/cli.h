@@ -39,6 +39,13 @@ int cli_find_mount(const char *want, char *out, size_t n);
 int cli_mount_having(const char *rel, char *out, size_t n);
 /* The folder of run id in the first runfs mount that has it; 0 or -1. */
 int cli_run_dir(const char *id, char *out, size_t n);
+/* The folder of run `run`: in the mount given, else in the first runfs
+ * mount that has it. 0, or the exit status after saying why (2 for a
+ * usage error). */
+int cli_locate_run(const struct cli_command *c, const char *run, const char *mount, char *dir,
+		   size_t n);
+/* runfs tasks RUN [--state S]... [--task NAME] [--tsv] [--mount DIR] */
+int cli_tasks(const struct cli_command *c, int argc, char **argv);
 /* Whether path exists, giving up after timeout_ms (a hung mount). */
 int cli_exists(const char *path, int timeout_ms);
 

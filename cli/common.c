@@ -94,3 +94,23 @@ cli_find_mount(const char *want, char *out, size_t n)
 	snprintf(out, n, "%s", want);
 	return 0;
 }
+
+int
+cli_locate_run(const struct cli_command *c, const char *run, const char *mount, char *dir, size_t n)
+{
+	char mnt[PATH_MAX];
+	int found = -1;
+
+	if (strchr(run, '/') || strlen(run) > 200)
+		return cli_usage(c, "%s is not a run id", run);
+	if (mount && (found = cli_find_mount(mount, mnt, sizeof(mnt))) == 0)
+		found = (size_t)snprintf(dir, n, "%s/runs/%s", mnt, run) < n ? 0 : -1;
+	else if (!mount)
+		found = cli_run_dir(run, dir, n);
+	if (found < 0) {
+		fprintf(stderr, "runfs: no runfs mount%s has run %s\n",
+			mount ? " at the given path" : "", run);
+		return 1;
+	}
+	return 0;
+}

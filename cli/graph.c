@@ -12,7 +12,7 @@ int
 cli_graph(const struct cli_command *c, int argc, char **argv)
 {
 	const char *run = NULL, *mount = NULL;
-	char mnt[PATH_MAX], dir[2 * PATH_MAX], path[2 * PATH_MAX + 16], *text = NULL;
+	char dir[2 * PATH_MAX], path[2 * PATH_MAX + 16], *text = NULL;
 	size_t len;
 	int found;
 
@@ -26,17 +26,8 @@ cli_graph(const struct cli_command *c, int argc, char **argv)
 	}
 	if (run == NULL)
 		return cli_usage(c, "graph needs a run id");
-	if (strchr(run, '/') || strlen(run) > 200)
-		return cli_usage(c, "%s is not a run id", run);
-	if (mount && (found = cli_find_mount(mount, mnt, sizeof(mnt))) == 0)
-		snprintf(dir, sizeof(dir), "%s/runs/%s", mnt, run);
-	else if (!mount)
-		found = cli_run_dir(run, dir, sizeof(dir));
-	if (found < 0) {
-		fprintf(stderr, "runfs: no runfs mount%s has run %s\n",
-			mount ? " at the given path" : "", run);
-		return 1;
-	}
+	if ((found = cli_locate_run(c, run, mount, dir, sizeof(dir))) != 0)
+		return found;
 	snprintf(path, sizeof(path), "%s/graph.dot", dir);
 	if (read_file(path, (size_t)1 << 30, &text, &len) < 0) {
 		fprintf(stderr, "runfs: %s: %s\n", path, strerror(errno));

@@ -35,14 +35,21 @@ cli_submit(const struct cli_command *c, int argc, char **argv)
 {
 	const char *file = NULL, *config = NULL, *mount = NULL;
 	char mnt[PATH_MAX], path[PATH_MAX + 16], answer[512], *text = NULL;
+	const char *given[argc];
+	json_t *params;
 	size_t len;
 	ssize_t n;
-	int fd, rc = 1;
+	int fd, rc = 1, ngiven = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--config") && i + 1 < argc)
 			config = argv[++i];
-		else if (!strcmp(argv[i], "--mount") && i + 1 < argc)
+		else if (!strcmp(argv[i], "--param") && i + 1 < argc) {
+			const char *eq = strchr(argv[++i], '=');
+			if (eq == NULL || eq == argv[i])
+				return cli_usage(c, "--param takes NAME=VALUE, not %s", argv[i]);
+			given[ngiven++] = argv[i];
+		} else if (!strcmp(argv[i], "--mount") && i + 1 < argc)
 			mount = argv[++i];
 		else if (argv[i][0] != '-' && file == NULL)
 			file = argv[i];
@@ -60,8 +67,15 @@ cli_submit(const struct cli_command *c, int argc, char **argv)
 		fprintf(stderr, "runfs: %s: %s\n", file, strerror(errno));
 		return 1;
 	}
-	if (config) {
-		/* --config wins over the definition's own "config". */
+	params = json_object();
+	for (int i = 0; i < ngiven; i++) {
+		const char *eq = strchr(given[i], '=');
+		json_object_setn_new(params, given[i], (size_t)(eq - given[i]),
+				     json_string(eq + 1));
+	}
+	if (config || json_object_size(params) > 0) {
+		/* --config wins over the definition's own "config"; --param
+		 * values go beside the definition, as a write to submit may. */
 		json_error_t je;
 		json_t *d = json_loadb(text, len, 0, &je);
 		free(text);
@@ -69,13 +83,18 @@ cli_submit(const struct cli_command *c, int argc, char **argv)
 			fprintf(stderr, "runfs: %s: line %d, column %d: %s\n", file, je.line,
 				je.column, d ? "expected an object" : je.text);
 			json_decref(d);
+			json_decref(params);
 			return 1;
 		}
-		json_object_set_new(d, "config", json_string(config));
-		text = json_dumps(d, JSON_COMPACT);
+		if (config)
+			json_object_set_new(d, "config", json_string(config));
+		if (json_object_size(params) > 0)
+			d = json_pack("{s:o, s:O}", "definition", d, "params", params);
+		text = d ? json_dumps(d, JSON_COMPACT) : NULL;
 		len = text ? strlen(text) : 0;
 		json_decref(d);
 	}
+	json_decref(params);
 	snprintf(path, sizeof(path), "%s/submit", mnt);
 	if ((fd = open(path, O_RDWR)) < 0) {
 		fprintf(stderr, "runfs: %s: %s\n", path, strerror(errno));

@@ -40,6 +40,9 @@ const struct kind_ops *const kind_table[K_COUNT] = {
     [K_STATE_DIR] = &state_dir_ops,
     [K_STATE_LINK] = &state_link_ops,
     [K_GRAPH] = &graph_ops,
+    [K_RUN_BY_STATE] = &run_by_state_ops,
+    [K_RUN_STATE_DIR] = &run_state_dir_ops,
+    [K_RUN_STATE_LINK] = &run_state_link_ops,
 };
 
 fuse_ino_t
@@ -114,13 +117,21 @@ list_names(const struct node *dir, const char *const *names, int count, off_t fr
 
 /* The folder each kind of folder is listed in. */
 static const enum kind parent_kind[K_COUNT] = {
-    [K_ROOT] = K_ROOT,		[K_CONFIGS] = K_ROOT,
-    [K_RUNS] = K_ROOT,		[K_BY_STATE] = K_ROOT,
-    [K_STATE_DIR] = K_BY_STATE, [K_RUN] = K_RUNS,
-    [K_RESULTS] = K_RUN,	[K_ARTIFACTS] = K_RUN,
-    [K_TASKS] = K_RUN,		[K_ARTIFACT_DIR] = K_ARTIFACTS,
-    [K_TASK] = K_TASKS,		[K_INPUTS] = K_TASK,
+    [K_ROOT] = K_ROOT,
+    [K_CONFIGS] = K_ROOT,
+    [K_RUNS] = K_ROOT,
+    [K_BY_STATE] = K_ROOT,
+    [K_STATE_DIR] = K_BY_STATE,
+    [K_RUN] = K_RUNS,
+    [K_RESULTS] = K_RUN,
+    [K_ARTIFACTS] = K_RUN,
+    [K_TASKS] = K_RUN,
+    [K_ARTIFACT_DIR] = K_ARTIFACTS,
+    [K_TASK] = K_TASKS,
+    [K_INPUTS] = K_TASK,
     [K_OUTPUTS] = K_TASK,
+    [K_RUN_BY_STATE] = K_RUN,
+    [K_RUN_STATE_DIR] = K_RUN_BY_STATE,
 };
 
 void

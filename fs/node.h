@@ -52,6 +52,9 @@ enum kind {
 	K_STATE_DIR,  /* sub = state */
 	K_STATE_LINK, /* run, sub = state */
 	K_GRAPH,
+	K_RUN_BY_STATE,	  /* run */
+	K_RUN_STATE_DIR,  /* run, sub = state */
+	K_RUN_STATE_LINK, /* run, task, sub = state */
 	K_COUNT
 };
 
@@ -156,6 +159,7 @@ extern const struct kind_ops results_ops, result_ops, artifacts_ops, artifact_di
 extern const struct kind_ops tasks_ops, task_ops, task_file_ops, task_log_ops, inputs_ops,
     input_ops, outputs_ops, output_ops;
 extern const struct kind_ops index_ops, by_state_ops, state_dir_ops, state_link_ops, graph_ops;
+extern const struct kind_ops run_by_state_ops, run_state_dir_ops, run_state_link_ops;
 
 /* memo.c: renders n, or copies the rendering made moments ago for the
  * same node under the same change counters (key); see memo.c. */

@@ -17,18 +17,19 @@ enum run_file {
 	RUNF_MESSAGE,
 	RUNF_DEFINITION,
 	RUNF_CONFIG,
-	RUNF_LOGS,
-	RUNF_CTL,
+	RUNF_PARAMS,
 	RUNF_NFILES
 };
 
 static const char *const run_names[] = {
-    "status", "status.json", "progress", "message", "definition.json", "config", "logs",
-    "ctl",    "wait",	     "events",	 "results", "artifacts",       "tasks",	 "graph.dot"};
-static const enum kind run_kinds[] = {K_RUN_FILE, K_RUN_FILE,  K_RUN_FILE, K_RUN_FILE, K_RUN_FILE,
-				      K_RUN_FILE, K_RUN_LOGS,  K_CTL,	   K_WAIT,     K_EVENTS,
-				      K_RESULTS,  K_ARTIFACTS, K_TASKS,	   K_GRAPH};
-#define NRUN 14
+    "status",	   "status.json", "progress",  "message", "definition.json", "config",
+    "params.json", "logs",	  "ctl",       "wait",	  "events",	     "results",
+    "artifacts",   "tasks",	  "graph.dot", "by-state"};
+static const enum kind run_kinds[] = {K_RUN_FILE,  K_RUN_FILE, K_RUN_FILE, K_RUN_FILE,
+				      K_RUN_FILE,  K_RUN_FILE, K_RUN_FILE, K_RUN_LOGS,
+				      K_CTL,	   K_WAIT,     K_EVENTS,   K_RESULTS,
+				      K_ARTIFACTS, K_TASKS,    K_GRAPH,	   K_RUN_BY_STATE};
+#define NRUN 16
 
 static int
 run_lookup(const struct node *dir, const char *name, struct node *child)
@@ -89,6 +90,17 @@ run_usage(int64_t seq)
 			 u.measured);
 }
 
+/* One task run in status.json: enough to answer "the FAILED task runs of
+ * task X, and when" with one jq filter. */
+static json_t *
+task_run_json(const struct task_rec *t)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:i, s:o, s:o, s:o}", "id", t->id, "task", t->task,
+			 "step", t->step, "state", state_name(t->state), "attempts", t->attempts,
+			 "started", json_time(t->started), "ended", json_time(t->ended),
+			 "exit_code", t->has_exit ? json_integer(t->exit_code) : json_null());
+}
+
 static int
 render_status_json(const struct run_rec *r, struct buf *out)
 {
@@ -103,8 +115,7 @@ render_status_json(const struct run_rec *r, struct buf *out)
 	for (int from = 0; (n = backend_tasks_brief(fs_backend, r->seq, from, 256, page)) > 0;
 	     from += n) {
 		for (int i = 0; i < n; i++) {
-			json_array_append_new(list, json_pack("{s:s, s:s}", "id", page[i].id,
-							      "state", state_name(page[i].state)));
+			json_array_append_new(list, task_run_json(&page[i]));
 			task_rec_free(&page[i]);
 		}
 	}
@@ -176,6 +187,12 @@ run_file_render(const struct node *n, struct buf *out, int64_t *mtime)
 		break;
 	case RUNF_CONFIG:
 		rc = buf_printf(out, "%s\n", r.config);
+		break;
+	case RUNF_PARAMS:
+		err = rerr_errno(backend_params(fs_backend, r.seq, &def));
+		if (err == 0)
+			rc = buf_printf(out, "%s\n", def);
+		free(def);
 		break;
 	default:
 		err = ENOENT;

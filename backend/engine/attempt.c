@@ -213,14 +213,6 @@ step_of(const struct stask *t)
 	return t->run->plan.tr_step[t->rec.idx];
 }
 
-static const struct defn_task *
-task_of(const struct stask *t)
-{
-	const struct defn *d = t->run->d;
-
-	return &d->tasks[d->steps[step_of(t)].task];
-}
-
 static int
 named_outputs(const struct defn_task *task)
 {
@@ -283,7 +275,7 @@ static int
 outputs_written(struct sched *s, struct stask *t, char *err, size_t errsz)
 {
 	struct srun *r = t->run;
-	const struct defn_task *task = task_of(t);
+	const struct defn_task *task = sched_task_def(t);
 	char path[PATH_MAX_];
 	struct stat st;
 
@@ -341,7 +333,7 @@ end_attempt(struct sched *s, struct stask *t, int block, char *why, size_t whysz
 	t->rec.ended = now_ms();
 	ok = 0;
 	if (t->timed_out)
-		snprintf(why, whysz, "timed out after %g s", task_of(t)->timeout);
+		snprintf(why, whysz, "timed out after %g s", sched_task_def(t)->timeout);
 	else if (limit > 0 && (t->out_of_memory || (int64_t)ru.ru_maxrss * 1024 > limit))
 		snprintf(why, whysz, "out of memory (limit %lld MiB)",
 			 (long long)((limit + (1 << 20) - 1) >> 20));
@@ -546,7 +538,7 @@ attempt_launched(struct sched *s, struct launch *j)
 {
 	struct stask *t = j->arg;
 	struct srun *r = t->run;
-	const struct defn_task *task = task_of(t);
+	const struct defn_task *task = sched_task_def(t);
 	char err[sizeof(j->err)];
 
 	t->launch = NULL;

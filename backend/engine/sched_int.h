@@ -49,6 +49,7 @@ struct stask {
 	/* It starts only once sched->commits has reached this: the commit
 	 * holding its parents' successes (sched_save.c). */
 	int64_t start_after;
+	int64_t not_before; /* retry_delay: monotonic ms before which it waits */
 };
 
 struct srun {
@@ -60,7 +61,9 @@ struct srun {
 	int ntasks;
 	int nrunning;
 	int nsucceeded;
-	int failed;
+	int nfailed;  /* failed for good in a step that goes on (on_failure) */
+	int nskipped; /* TERMINATED "not run": a task run they need failed */
+	int failed;   /* no new task run starts: one failed in a step that stops */
 	int stopping; /* 0, VERB_STOP or VERB_KILL */
 	int64_t kill_at;
 	int unsaved;	      /* listed in sched->unsaved (sched_save.c) */
@@ -69,6 +72,15 @@ struct srun {
 	char *stdout_by_path; /* per step: its stdout is passed on by {"path"} */
 	int *stdout_readers;  /* per step: task runs that take its stdout by {"from"} */
 };
+
+/* The task (of the definition) that t runs. */
+static inline const struct defn_task *
+sched_task_def(const struct stask *t)
+{
+	const struct defn *d = t->run->d;
+
+	return &d->tasks[d->steps[t->run->plan.tr_step[t->rec.idx]].task];
+}
 
 struct cmd {
 	struct cmd *next;
@@ -97,6 +109,9 @@ struct sched {
 	/* scheduler thread only */
 	struct stask **ready;
 	size_t ready_head, ready_len, ready_cap;
+	/* Waiting out a retry_delay (not_before), in no order. */
+	struct stask **delayed;
+	size_t ndelayed, delayed_cap;
 	/* Working directories that tasks left empty, to be renamed into the
 	 * next task's: a rename allocates no inode, a mkdir does (workdir.c). */
 	char *spare[64];

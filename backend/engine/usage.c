@@ -27,9 +27,7 @@
 int64_t
 task_memory_limit(const struct stask *t)
 {
-	const struct srun *r = t->run;
-
-	return r->d->tasks[r->d->steps[r->plan.tr_step[t->rec.idx]].task].memory_bytes;
+	return sched_task_def(t)->memory_bytes;
 }
 
 /* Adds each process's resident memory to the task whose process group it

@@ -17,8 +17,8 @@
 #include "defn_int.h"
 #include "util.h"
 
-static const char *const top_fields[] = {"version", "name",    "config", "tasks",
-					 "steps",   "results", NULL};
+static const char *const top_fields[] = {"version", "name",   "config",	    "tasks", "steps",
+					 "results", "params", "on_failure", NULL};
 
 static int
 set_err(struct ctx *c, char *msg)
@@ -338,6 +338,49 @@ check_depth(struct ctx *c, json_t *v, int depth)
 	return 0;
 }
 
+/* "params": {"name": default, ...}, each a literal. */
+static int
+parse_params(struct ctx *c, json_t *obj)
+{
+	struct defn *d = c->d;
+	const char *key;
+	json_t *v;
+	size_t old;
+
+	if (defn_want_object(c, obj, NULL) < 0)
+		return -1;
+	d->param_names = defn_xcalloc(c, json_object_size(obj) + 1, sizeof(char *));
+	d->param_values = defn_xcalloc(c, json_object_size(obj) + 1, sizeof(char *));
+	if (d->param_names == NULL || d->param_values == NULL)
+		return -1;
+	json_object_foreach(obj, key, v)
+	{
+		int i = d->nparams, rc;
+		old = defn_path_key(c, key);
+		if (defn_check_id(c, key, "parameter name") < 0 ||
+		    (d->param_names[i] = defn_xstrdup(c, key)) == NULL)
+			return -1;
+		d->nparams++;
+		if ((rc = defn_literal(c, v, &d->param_values[i])) > 0)
+			return defn_fail(c, "expected a string, number or boolean, got %s",
+					 defn_got(c, v));
+		if (rc < 0)
+			return -1;
+		defn_path_pop(c, old);
+	}
+	return 0;
+}
+
+int
+defn_on_failure(struct ctx *c, json_t *v)
+{
+	if (json_is_string(v) && strcmp(json_string_value(v), "continue") == 0)
+		return 1;
+	if (json_is_string(v) && strcmp(json_string_value(v), "stop") == 0)
+		return 0;
+	return defn_fail(c, "expected \"stop\" or \"continue\", got %s", defn_got(c, v));
+}
+
 static int
 parse_top(struct ctx *c, json_t *root)
 {
@@ -372,6 +415,18 @@ parse_top(struct ctx *c, json_t *root)
 		    defn_check_id(c, json_string_value(v), "configuration name") < 0)
 			return -1;
 		if ((d->config = defn_xstrdup(c, json_string_value(v))) == NULL)
+			return -1;
+		defn_path_pop(c, old);
+	}
+	if ((v = json_object_get(root, "params")) != NULL) {
+		old = defn_path_key(c, "params");
+		if (parse_params(c, v) < 0)
+			return -1;
+		defn_path_pop(c, old);
+	}
+	if ((v = json_object_get(root, "on_failure")) != NULL) {
+		old = defn_path_key(c, "on_failure");
+		if ((d->keep_going = defn_on_failure(c, v)) < 0)
 			return -1;
 		defn_path_pop(c, old);
 	}
@@ -518,6 +573,10 @@ defn_free(struct defn *d)
 		free(s->fe_names);
 		free(s->fe_values);
 	}
+	for (i = 0; i < d->ntasks; i++)
+		free(d->tasks[i].retry_delay);
+	free_strv(d->param_names, d->nparams);
+	free_strv(d->param_values, d->nparams);
 	free(d->tasks);
 	free(d->steps);
 	free(d->results);

@@ -48,8 +48,12 @@ struct defn_task {
 	int64_t disk_bytes;   /* resources.disk; 0 when not given */
 	int gpus;	      /* resources.gpu; 0 when not given */
 	int retries;	      /* extra attempts after a failure; default 0 */
-	double timeout;	      /* seconds per attempt; 0 = none */
-	char **outputs;	      /* noutputs >= 1; default {"stdout"} */
+	/* retry_delay: seconds before attempt k+1 after k failed is
+	 * retry_delay[min(k, n) - 1]; none when nretry_delay is 0. */
+	double *retry_delay;
+	int nretry_delay;
+	double timeout; /* seconds per attempt; 0 = none */
+	char **outputs; /* noutputs >= 1; default {"stdout"} */
 	int noutputs;
 	char **params; /* placeholder names used by argv and stdin, sorted, unique */
 	int nparams;
@@ -67,6 +71,9 @@ struct defn_step {
 	char ***fe_values; /* fe_values[i][k] is the k-th item of list i */
 	int nfe;
 	int ncopies;
+	/* on_failure "continue": when one of its task runs fails for good,
+	 * the others go on; else (the default) no new task run starts. */
+	int keep_going;
 };
 
 struct defn_result {
@@ -84,8 +91,14 @@ struct defn {
 	int nsteps;
 	struct defn_result *results;
 	int nresults;
-	int *order;    /* step indices in a topological order (parents first) */
-	int ntaskruns; /* total task runs after fan-out */
+	/* "params": declared names and the values used ({"param": name}
+	 * arguments are literals of these once parsed). */
+	char **param_names;
+	char **param_values;
+	int nparams;
+	int keep_going; /* the top-level on_failure: each step's default */
+	int *order;	/* step indices in a topological order (parents first) */
+	int ntaskruns;	/* total task runs after fan-out */
 };
 
 /* Parses and validates, in the format the text is in (format.c). On
@@ -121,6 +134,21 @@ int defn_normal_load(const char *text, struct defn **out, char **err);
  * from its normalized form, or, for a run recorded before there was one,
  * parsed from its text. */
 int defn_load_run(const char *text, int normal, struct defn **out, char **err);
+
+/*
+ * Parameters at submit (params.c). A submission is a definition, or
+ * {"definition": {...}, "params": {"name": value, ...}}: the values given
+ * replace the defaults the definition declares in its "params". Writes
+ * into *out the definition with the values used as its "params"
+ * (malloc'd JSON text; NULL when text is a definition in another format
+ * and no values were given: submit it as it is). 0, or -1 with a
+ * malloc'd reason in *err: an unknown parameter, a value that is not a
+ * string, number or boolean.
+ */
+int defn_apply_params(const char *text, size_t len, char **out, char **err);
+/* The "params" of a recorded definition as a JSON object text ("{}" when
+ * none), malloc'd; NULL on ENOMEM. */
+char *defn_params_json(const struct defn *d);
 
 /* JSON, version 1 (defn.c). */
 int defn_parse_json(const char *text, size_t len, struct defn **out, char **err);

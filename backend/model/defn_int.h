@@ -73,6 +73,9 @@ char *defn_xstrdup(struct ctx *c, const char *s);
  * Returns 1 (and no error) when v is not a literal. */
 int defn_literal(struct ctx *c, const json_t *v, char **out);
 
+/* "on_failure": 1 for "continue", 0 for "stop", -1 after failing. */
+int defn_on_failure(struct ctx *c, json_t *v);
+
 /* defn_task.c */
 int defn_parse_tasks(struct ctx *c, json_t *obj);
 /* 1 when name is one of the task's placeholders. */

@@ -14,8 +14,9 @@
 
 #define REF_KINDS "{\"from\": \"step\"} or {\"path\": \"step\"}"
 
-static const char *const step_fields[] = {"id", "task", "args", "foreach", NULL};
+static const char *const step_fields[] = {"id", "task", "args", "foreach", "on_failure", NULL};
 static const char *const ref_fields[] = {"from", "path", NULL};
+static const char *const param_fields[] = {"param", NULL};
 
 /* {"from": "ref"} or {"path": "ref"}: sets *key and *ref. */
 static int
@@ -37,6 +38,32 @@ ref_object(struct ctx *c, json_t *obj, const char **key, const char **ref)
 	defn_path_pop(c, old);
 	*ref = json_string_value(v);
 	return 0;
+}
+
+/* {"param": "name"}: the value of a parameter the definition declares. */
+static int
+param_ref(struct ctx *c, json_t *obj, char **lit)
+{
+	const struct defn *d = c->d;
+	char q[QUOTE_BUF];
+	const char *name;
+	json_t *v;
+	size_t old;
+
+	if (defn_check_fields(c, obj, param_fields) < 0)
+		return -1;
+	v = json_object_get(obj, "param");
+	old = defn_path_key(c, "param");
+	if (defn_want(c, v, JSON_STRING, "a parameter name") < 0)
+		return -1;
+	name = json_string_value(v);
+	for (int i = 0; i < d->nparams; i++)
+		if (strcmp(d->param_names[i], name) == 0) {
+			defn_path_pop(c, old);
+			return (*lit = defn_xstrdup(c, d->param_values[i])) != NULL ? 0 : -1;
+		}
+	return defn_fail(c, "unknown parameter %s: declare it in the definition's \"params\"",
+			 defn_quote(q, name));
 }
 
 /* key, in args or foreach, must be one of the task's placeholders. */
@@ -73,7 +100,10 @@ parse_args(struct ctx *c, struct defn_step *s, const struct defn_task *t, json_t
 			return -1;
 		if ((a->name = defn_xstrdup(c, key)) == NULL)
 			return -1;
-		if (json_is_object(v)) {
+		if (json_is_object(v) && json_object_get(v, "param") != NULL) {
+			a->kind = ARG_LIT;
+			rc = param_ref(c, v, &a->lit);
+		} else if (json_is_object(v)) {
 			/* Resolved to indices once every step id is known. */
 			if ((rc = ref_object(c, v, &kind, &ref)) == 0) {
 				a->kind = kind[0] == 'f' ? ARG_FROM : ARG_PATH;
@@ -189,6 +219,13 @@ parse_step(struct ctx *c, int idx, json_t *obj)
 	if ((args = json_object_get(obj, "args")) != NULL) {
 		old = defn_path_key(c, "args");
 		if (parse_args(c, s, t, args) < 0)
+			return -1;
+		defn_path_pop(c, old);
+	}
+	s->keep_going = d->keep_going;
+	if ((v = json_object_get(obj, "on_failure")) != NULL) {
+		old = defn_path_key(c, "on_failure");
+		if ((s->keep_going = defn_on_failure(c, v)) < 0)
 			return -1;
 		defn_path_pop(c, old);
 	}

@@ -20,8 +20,8 @@
 #define MEM_HINT "use bytes or a number with Ki, Mi, Gi, Ti, K, M, G or T, like \"256Mi\""
 #define CPU_HINT "use a number of cores greater than 0, like 2, 0.5 or \"500m\""
 
-static const char *const task_fields[] = {"command", "stdin",	"env",	   "resources",
-					  "retries", "timeout", "outputs", NULL};
+static const char *const task_fields[] = {
+    "command", "stdin", "env", "resources", "retries", "timeout", "outputs", "retry_delay", NULL};
 static const char *const res_fields[] = {"cpu", "memory", "disk", "gpu", NULL};
 
 /* "<digits>[.<digits>]" at s, without strtod: it follows the locale. */
@@ -339,6 +339,32 @@ collect_params(struct ctx *c, struct defn_task *t)
 	return ns.oom ? defn_oom(c) : 0;
 }
 
+/* "retry_delay": seconds, or a list of them (the last repeats). */
+static int
+parse_retry_delay(struct ctx *c, struct defn_task *t, json_t *v)
+{
+	size_t n = json_is_array(v) ? json_array_size(v) : 1, i, old;
+
+	if (json_is_array(v) && (n == 0 || n > RETRIES_MAX))
+		return defn_fail(c, "expected 1 to %d delays, got %zu", RETRIES_MAX, n);
+	if ((t->retry_delay = defn_xcalloc(c, n, sizeof(double))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		json_t *e = json_is_array(v) ? json_array_get(v, i) : v;
+		old = json_is_array(v) ? defn_path_index(c, i) : c->plen;
+		if (!json_is_number(e) || json_number_value(e) < 0 ||
+		    json_number_value(e) > TIMEOUT_MAX)
+			return defn_fail(c,
+					 "expected seconds from 0 to 10000000, or a list of them, "
+					 "got %s",
+					 defn_got(c, e));
+		t->retry_delay[i] = json_number_value(e);
+		t->nretry_delay++;
+		defn_path_pop(c, old);
+	}
+	return 0;
+}
+
 static int
 parse_task(struct ctx *c, struct defn_task *t, json_t *obj)
 {
@@ -374,6 +400,12 @@ parse_task(struct ctx *c, struct defn_task *t, json_t *obj)
 	if ((v = json_object_get(obj, "retries")) != NULL) {
 		old = defn_path_key(c, "retries");
 		if (int_upto(c, v, RETRIES_MAX, &t->retries) < 0)
+			return -1;
+		defn_path_pop(c, old);
+	}
+	if ((v = json_object_get(obj, "retry_delay")) != NULL) {
+		old = defn_path_key(c, "retry_delay");
+		if (parse_retry_delay(c, t, v) < 0)
 			return -1;
 		defn_path_pop(c, old);
 	}

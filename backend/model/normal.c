@@ -7,10 +7,12 @@
  * only by this file: every index is one defn_parse resolved and checked.
  *
  *   {"v":1, "name", "config", "tasks":[{"name","argv","stdin","env":[[n,v]],
- *    "cpu","mem","retries","timeout","outputs","params"}],
+ *    "cpu","mem","retries","timeout","outputs","params","delay":[s...]}],
  *    "steps":[{"id","task","args":[[name,kind,lit,step,output]],
- *    "fe":[[name,[items]]],"ncopies"}], "results":[[step,output,by_path]],
- *    "order":[...], "ntaskruns"}
+ *    "fe":[[name,[items]]],"ncopies","keep"}], "results":[[step,output,by_path]],
+ *    "order":[...], "ntaskruns", "params":[[name,value]]}
+ * Fields added later ("delay", "keep", "params") are optional on reading:
+ * runs recorded before them read back as they were submitted.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -41,16 +43,18 @@ str_or_null(const char *s)
 static json_t *
 dump_task(const struct defn_task *t)
 {
-	json_t *env = json_array();
+	json_t *env = json_array(), *delay = json_array();
 
 	for (int i = 0; i < t->nenv; i++)
 		json_array_append_new(env, json_pack("[ss]", t->env_names[i], t->env_values[i]));
-	return json_pack("{s:s, s:o, s:o, s:o, s:i, s:I, s:I, s:i, s:i, s:f, s:o, s:o}", "name",
-			 t->name, "argv", strv(t->argv, t->argc), "stdin",
-			 str_or_null(t->stdin_tmpl), "env", env, "cpu", t->cpu_milli, "mem",
-			 (json_int_t)t->memory_bytes, "disk", (json_int_t)t->disk_bytes, "gpu",
-			 t->gpus, "retries", t->retries, "timeout", t->timeout, "outputs",
-			 strv(t->outputs, t->noutputs), "params", strv(t->params, t->nparams));
+	for (int i = 0; i < t->nretry_delay; i++)
+		json_array_append_new(delay, json_real(t->retry_delay[i]));
+	return json_pack(
+	    "{s:s, s:o, s:o, s:o, s:i, s:I, s:I, s:i, s:i, s:f, s:o, s:o, s:o}", "name", t->name,
+	    "argv", strv(t->argv, t->argc), "stdin", str_or_null(t->stdin_tmpl), "env", env, "cpu",
+	    t->cpu_milli, "mem", (json_int_t)t->memory_bytes, "disk", (json_int_t)t->disk_bytes,
+	    "gpu", t->gpus, "retries", t->retries, "timeout", t->timeout, "outputs",
+	    strv(t->outputs, t->noutputs), "params", strv(t->params, t->nparams), "delay", delay);
 }
 
 static json_t *
@@ -66,16 +70,20 @@ dump_step(const struct defn_step *s)
 	for (int i = 0; i < s->nfe; i++)
 		json_array_append_new(
 		    fe, json_pack("[s, o]", s->fe_names[i], strv(s->fe_values[i], s->ncopies)));
-	return json_pack("{s:s, s:i, s:o, s:o, s:i}", "id", s->id, "task", s->task, "args", args,
-			 "fe", fe, "ncopies", s->ncopies);
+	return json_pack("{s:s, s:i, s:o, s:o, s:i, s:i}", "id", s->id, "task", s->task, "args",
+			 args, "fe", fe, "ncopies", s->ncopies, "keep", s->keep_going);
 }
 
 char *
 defn_normal_dump(const struct defn *d)
 {
 	json_t *o, *tasks = json_array(), *steps = json_array(), *results = json_array(),
-		   *order = json_array();
+		   *order = json_array(), *params = json_array();
 	char *text;
+
+	for (int i = 0; i < d->nparams; i++)
+		json_array_append_new(params,
+				      json_pack("[ss]", d->param_names[i], d->param_values[i]));
 
 	for (int i = 0; i < d->ntasks; i++)
 		json_array_append_new(tasks, dump_task(&d->tasks[i]));
@@ -87,9 +95,10 @@ defn_normal_dump(const struct defn *d)
 		json_array_append_new(results,
 				      json_pack("[i, i, i]", d->results[i].step,
 						d->results[i].output, d->results[i].by_path));
-	o = json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:i}", "v", NORMAL_VERSION, "name",
-		      d->name, "config", str_or_null(d->config), "tasks", tasks, "steps", steps,
-		      "results", results, "order", order, "ntaskruns", d->ntaskruns);
+	o = json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:i, s:o, s:i}", "v", NORMAL_VERSION,
+		      "name", d->name, "config", str_or_null(d->config), "tasks", tasks, "steps",
+		      steps, "results", results, "order", order, "ntaskruns", d->ntaskruns,
+		      "params", params, "keep", d->keep_going);
 	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	return text;
@@ -128,16 +137,20 @@ load_strv(json_t *a, int *n)
 static int
 load_task(json_t *o, struct defn_task *t)
 {
-	json_t *argv, *stdin_tmpl, *env, *outputs, *params, *name;
+	json_t *argv, *stdin_tmpl, *env, *outputs, *params, *name, *delay = NULL;
 	json_int_t mem, disk;
 	int nenv;
 
-	if (json_unpack(o, "{s:o, s:o, s:o, s:o, s:i, s:I, s:I, s:i, s:i, s:F, s:o, s:o}", "name",
-			&name, "argv", &argv, "stdin", &stdin_tmpl, "env", &env, "cpu",
+	if (json_unpack(o, "{s:o, s:o, s:o, s:o, s:i, s:I, s:I, s:i, s:i, s:F, s:o, s:o, s?o}",
+			"name", &name, "argv", &argv, "stdin", &stdin_tmpl, "env", &env, "cpu",
 			&t->cpu_milli, "mem", &mem, "disk", &disk, "gpu", &t->gpus, "retries",
-			&t->retries, "timeout", &t->timeout, "outputs", &outputs, "params",
-			&params) < 0)
+			&t->retries, "timeout", &t->timeout, "outputs", &outputs, "params", &params,
+			"delay", &delay) < 0)
 		return -1;
+	if ((t->retry_delay = calloc(json_array_size(delay) + 1, sizeof(double))) == NULL)
+		return -1;
+	for (size_t i = 0; i < json_array_size(delay); i++)
+		t->retry_delay[t->nretry_delay++] = json_number_value(json_array_get(delay, i));
 	t->memory_bytes = (int64_t)mem;
 	t->disk_bytes = (int64_t)disk;
 	t->name = dup_or_null(name);
@@ -168,8 +181,8 @@ load_step(json_t *o, struct defn_step *s)
 	json_t *args, *fe, *id;
 	int nargs, nfe;
 
-	if (json_unpack(o, "{s:o, s:i, s:o, s:o, s:i}", "id", &id, "task", &s->task, "args", &args,
-			"fe", &fe, "ncopies", &s->ncopies) < 0)
+	if (json_unpack(o, "{s:o, s:i, s:o, s:o, s:i, s?i}", "id", &id, "task", &s->task, "args",
+			&args, "fe", &fe, "ncopies", &s->ncopies, "keep", &s->keep_going) < 0)
 		return -1;
 	s->id = dup_or_null(id);
 	nargs = (int)json_array_size(args);
@@ -204,20 +217,42 @@ load_step(json_t *o, struct defn_step *s)
 	return 0;
 }
 
+static int
+load_params(json_t *params, struct defn *d)
+{
+	size_t n = json_array_size(params);
+
+	d->param_names = calloc(n + 1, sizeof(char *));
+	d->param_values = calloc(n + 1, sizeof(char *));
+	if (d->param_names == NULL || d->param_values == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		json_t *pair = json_array_get(params, i);
+		d->param_names[i] = dup_or_null(json_array_get(pair, 0));
+		d->param_values[i] = dup_or_null(json_array_get(pair, 1));
+		d->nparams++;
+		if (!d->param_names[i] || !d->param_values[i])
+			return -1;
+	}
+	return 0;
+}
+
 int
 defn_normal_load(const char *text, struct defn **out, char **err)
 {
-	json_t *o = json_loads(text, 0, NULL), *name, *config, *tasks, *steps, *results, *order;
+	json_t *o = json_loads(text, 0, NULL), *name, *config, *tasks, *steps, *results, *order,
+	       *params = NULL;
 	struct defn *d = calloc(1, sizeof(*d));
 	int v = 0, rc = -1;
 
 	*out = NULL;
 	*err = NULL;
 	if (o == NULL || d == NULL ||
-	    json_unpack(o, "{s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:i}", "v", &v, "name", &name,
-			"config", &config, "tasks", &tasks, "steps", &steps, "results", &results,
-			"order", &order, "ntaskruns", &d->ntaskruns) < 0 ||
-	    v != NORMAL_VERSION)
+	    json_unpack(o, "{s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s?o, s?i}", "v", &v, "name",
+			&name, "config", &config, "tasks", &tasks, "steps", &steps, "results",
+			&results, "order", &order, "ntaskruns", &d->ntaskruns, "params", &params,
+			"keep", &d->keep_going) < 0 ||
+	    v != NORMAL_VERSION || load_params(params, d) < 0)
 		goto out;
 	d->name = dup_or_null(name);
 	d->config = dup_or_null(config);

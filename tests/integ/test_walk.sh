@@ -105,12 +105,14 @@ timeout "$TO" head -n 3 "$MNT/runs/$fan/events" >"$T/head" 2>"$T/err" || fail "h
 assert_eq 3 "$(wc -l <"$T/head")" "head -n 3 events"
 
 # ------------------------------------------------- copies that match
-same() { # same COPY-DIR HOW: every ended run copied, identical to the mount
+# With -L, links count as what they point to: shutil.copytree copies the
+# task runs that runs/<id>/by-state/ links to, as it copies any link.
+same() { # same COPY-DIR HOW [-L]: every ended run copied, identical to the mount
 	local run
 	for run in "${ended[@]}"; do
 		timeout 120 diff -r "$MNT/runs/$run" "$1/$run" >"$T/diff" 2>&1 ||
 			fail "$2: $run differs: $(head -5 "$T/diff")"
-		assert_eq "$(timeout "$TO" find "$MNT/runs/$run" | wc -l)" "$(cd "$1" && find "$run" | wc -l | tr -d ' ')" \
+		assert_eq "$(timeout "$TO" find ${3:-} "$MNT/runs/$run" | wc -l)" "$(cd "$1" && find "$run" | wc -l | tr -d ' ')" \
 			"$2: entries of $run"
 	done
 	note "$2: ${#ended[@]} runs match the mount"
@@ -140,7 +142,7 @@ mkdir "$T/py"
 for run in "${ended[@]}"; do
 	timeout 240 "${PY[@]}" copytree "$MNT/runs/$run" "$T/py/$run" >"$T/out" || fail "copytree $run: $(sed -n 1,10p "$T/out")"
 done
-same "$T/py" "shutil.copytree"
+same "$T/py" "shutil.copytree" -L
 
 n=$(timeout 60 "${PY[@]}" walk "$MNT/runs/$fan")
 assert_eq "$(timeout "$TO" find "$MNT/runs/$fan" -mindepth 1 | wc -l)" "$n" "os.walk against find"
@@ -200,14 +202,26 @@ assert_eq "$expect" "$(sed -n 's|^rsync: \[sender\] send_files failed to open "'
 rc=0
 timeout 60 "${PY[@]}" copytree "$MNT/runs/$broken" "$T/pyb" >"$T/out" || rc=$?
 assert_eq 3 "$rc" "shutil.copytree of a FAILED run"
-assert_eq "$expect" "$(awk '/^copyerror/ {print $2}' "$T/out" | sort)" "shutil's errors: $(cat "$T/out")"
+# copytree follows by-state/'s links: a task run's unavailable files fail
+# again there, under its state.
+expect_py=$expect
+for f in "${unavailable[@]}"; do
+	[[ $f == tasks/* ]] || continue
+	t=${f#tasks/}
+	t=${t%%/*}
+	expect_py+=$'\n'"by-state/$(rd "$MNT/runs/$broken/tasks/$t/status")/${f#tasks/}"
+done
+expect_py=$(sort <<<"$expect_py")
+assert_eq "$expect_py" "$(awk '/^copyerror/ {print $2}' "$T/out" | sort)" "shutil's errors: $(cat "$T/out")"
 
 # Everything else was copied, the same as the mount shows.
 for c in "$T/cpb" "$T/rsb" "$T/pyb"; do
 	for f in $(cd "$c" && find . -type f | sed 's|^\./||'); do
 		cmp -s "$c/$f" "$MNT/runs/$broken/$f" || fail "$c/$f differs from the mount"
 	done
-	assert_eq "$(($(timeout "$TO" find "$MNT/runs/$broken" -type f | wc -l) - ${#unavailable[@]}))" \
+	L=
+	[[ $c == "$T/pyb" ]] && L=-L
+	assert_eq "$(($(timeout "$TO" find $L "$MNT/runs/$broken" -type f | wc -l) - $(wc -l <<<"${L:+$expect_py}${L:-$expect}")))" \
 		"$(find "$c" -type f | wc -l)" "files copied by ${c##*/}"
 done
 

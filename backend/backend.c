@@ -120,6 +120,9 @@ backend_start(struct backend *b, char **err)
 		*err = errf("cannot open the store in %s", b->datadir);
 		return RF_IO;
 	}
+	for (int i = 0; runtime_table[i]; i++)
+		b->rt[i].st = b->st;
+	backend_delete_leftovers(b);
 	for (; runtime_table[b->nopen]; b->nopen++) {
 		struct runtime *rt = &b->rt[b->nopen];
 		rt->st = b->st;

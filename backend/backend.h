@@ -84,6 +84,14 @@ int backend_tasks_brief(struct backend *b, int64_t run_seq, int from, int limit,
 enum rerr backend_definition(struct backend *b, int64_t run_seq, char **text);
 /* The parameter values the run was submitted with, as a JSON object
  * ("{}" when it declares none); malloc'd. */
+/* Deletes an ended run: its rows, its files, and whatever its runtime
+ * keeps elsewhere (delete.c). RF_BUSY while it is not ended. */
+/* Runs the named task runs of an ended run again (task run ids, or step
+ * ids for all their task runs), with everything downstream of them; the
+ * rest keep their states (control.c). */
+enum rerr backend_rerun(struct backend *b, const char *run_id, char *const *names, int n,
+			char **err);
+enum rerr backend_delete(struct backend *b, const char *id, char **err);
 enum rerr backend_params(struct backend *b, int64_t run_seq, char **text);
 
 /*

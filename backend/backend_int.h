@@ -32,6 +32,9 @@ struct backend {
 enum rerr config_check(struct backend *b, const char *name, char **err);
 enum rerr config_check_submit(struct backend *b, const char *name, char **err);
 
+/* delete.c: finishes the deletes a killed process left half done. */
+void backend_delete_leftovers(struct backend *b);
+
 /* The runtime executing runs of this configuration in this process. */
 struct runtime *runtime_for(struct backend *b, const char *config);
 

@@ -31,9 +31,9 @@ backend_verbs(const struct run_rec *r)
 	if (!state_completed(r->state))
 		return "stop kill";
 	if (r->state == ST_SUCCEEDED)
-		return "";
+		return "rerun";
 	/* A FAILED run may still have task runs finishing. */
-	return running ? "stop kill" : "retry";
+	return running ? "stop kill" : "retry rerun";
 }
 
 static int
@@ -121,6 +121,107 @@ backend_control(struct backend *b, const char *run_id, const char *verb, char **
 	if (e == RF_OK)
 		log_info("run %s: %s", run_id, verb);
 out:
+	run_rec_free(&r);
+	return e;
+}
+
+/* Marks task run i and, after it in the task runs' order, everything that
+ * depends on it. */
+static void
+mark_downstream(const struct plan *p, unsigned char *want, int i)
+{
+	want[i] = 1;
+	for (int j = i; j < p->ntr; j++) {
+		int st = p->tr_step[j];
+		if (!want[j])
+			continue;
+		for (int c = 0; c < p->step_nchildren[st]; c++) {
+			int cs = p->step_children[st][c];
+			for (int k = 0; k < p->step_count[cs]; k++)
+				want[p->step_first[cs] + k] = 1;
+		}
+	}
+}
+
+/* names: task run ids, or step ids (all their task runs). */
+static enum rerr
+choose(const struct defn *d, const struct plan *p, char *const *names, int n, unsigned char *want,
+       char **err)
+{
+	char id[TASK_ID_MAX];
+
+	for (int k = 0; k < n; k++) {
+		int found = 0;
+		for (int i = 0; i < p->ntr; i++) {
+			plan_tr_id(d, p, i, id, sizeof(id));
+			if (strcmp(id, names[k]) == 0 ||
+			    strcmp(d->steps[p->tr_step[i]].id, names[k]) == 0) {
+				mark_downstream(p, want, i);
+				found = 1;
+			}
+		}
+		if (!found) {
+			*err = errf("no task run or step \"%s\" in this run", names[k]);
+			return RF_INVAL;
+		}
+	}
+	return RF_OK;
+}
+
+enum rerr
+backend_rerun(struct backend *b, const char *run_id, char *const *names, int n, char **err)
+{
+	struct run_rec r = {0};
+	struct defn *d = NULL;
+	struct plan p = {0};
+	unsigned char *want = NULL;
+	char *text = NULL;
+	int normal, count = 0;
+	enum rerr e;
+
+	*err = NULL;
+	if (n == 0) {
+		*err = errf("rerun needs the task runs to run again: rerun T1 T2");
+		return RF_INVAL;
+	}
+	if ((e = store_run_get(b->st, run_id, &r)) != RF_OK)
+		return e;
+	if (!verb_allowed(&r, "rerun")) {
+		*err = errf("rerun applies to an ended run; %s is %s", run_id, state_name(r.state));
+		e = RF_BUSY;
+		goto out;
+	}
+	if ((e = store_run_normal(b->st, r.seq, &text, &normal)) != RF_OK)
+		goto out;
+	e = RF_NOMEM;
+	if (defn_load_run(text, normal, &d, err) < 0 || plan_build(d, &p) < 0 ||
+	    (want = calloc((size_t)p.ntr + 1, 1)) == NULL)
+		goto out;
+	if ((e = choose(d, &p, names, n, want, err)) != RF_OK)
+		goto out;
+	/* Attempts number on: the earlier attempts' files stay readable. */
+	for (int i = 0; i < p.ntr && e == RF_OK; i++) {
+		struct task_rec t;
+		if (!want[i] || (e = store_task_get(b->st, r.seq, i, &t)) != RF_OK)
+			continue;
+		t.state = ST_WAITING;
+		t.has_exit = 0;
+		t.started = t.ended = 0;
+		free(t.message);
+		t.message = strdup("to run again (rerun)");
+		e = store_task_update(b->st, &t);
+		task_rec_free(&t);
+		count++;
+	}
+	if (e == RF_OK && (e = store_run_set_rerun(b->st, r.seq, 1)) == RF_OK)
+		e = relaunch(b, runtime_for(b, r.config), &r);
+	if (e == RF_OK)
+		log_info("run %s: rerun of %d task runs", run_id, count);
+out:
+	free(want);
+	free(text);
+	plan_free(&p);
+	defn_free(d);
 	run_rec_free(&r);
 	return e;
 }

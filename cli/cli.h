@@ -3,6 +3,7 @@
 #define RUNFS_CLI_H
 
 #include <stddef.h>
+#include <time.h>
 
 /* One command of the runfs program (the table is in main.c). */
 struct cli_command {
@@ -24,6 +25,22 @@ int cli_runs(const struct cli_command *c, int argc, char **argv);
 /* runfs graph RUN [--mount DIR]: the run's graph.dot on stdout. */
 int cli_graph(const struct cli_command *c, int argc, char **argv);
 
+/* runfs rm RUN... and runfs prune [...]: delete ended runs (cli/delete.c). */
+int cli_rm(const struct cli_command *c, int argc, char **argv);
+int cli_prune(const struct cli_command *c, int argc, char **argv);
+
+/* The mount's index (cli/index.c): one row of six tab-separated fields
+ * per run, oldest first. The rows point into *text. 0, or -1 said. */
+enum { F_ID, F_STATE, F_CONFIG, F_STARTED, F_ENDED, F_DONE, NFIELDS };
+struct index_row {
+	char *f[NFIELDS];
+};
+int cli_index_read(const char *mnt, char **text, struct index_row **rows, size_t *n);
+/* When run id was made (its folder's mtime); 0, or -1. */
+int cli_run_created(const char *mnt, const char *id, time_t *when);
+/* "1d2h3m4s" in seconds, or -1. */
+long cli_parse_age(const char *s);
+
 /* runfs up | down | status: the local runtime daemon (cli/runtime.c). */
 int cli_up(const struct cli_command *c, int argc, char **argv);
 int cli_down(const struct cli_command *c, int argc, char **argv);
@@ -37,6 +54,8 @@ int cli_usage(const struct cli_command *c, const char *fmt, ...)
 int cli_find_mount(const char *want, char *out, size_t n);
 /* The first runfs mount (fuse.runfs in mountinfo) in which rel exists. */
 int cli_mount_having(const char *rel, char *out, size_t n);
+/* The first runfs mount that has run id; 0 or -1. */
+int cli_mount_having_run(const char *id, char *out, size_t n);
 /* The folder of run id in the first runfs mount that has it; 0 or -1. */
 int cli_run_dir(const char *id, char *out, size_t n);
 /* The folder of run `run`: in the mount given, else in the first runfs

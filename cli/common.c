@@ -52,12 +52,11 @@ cli_exists(const char *path, int timeout_ms)
 int
 cli_run_dir(const char *id, char *out, size_t n)
 {
-	char rel[256], mnt[PATH_MAX];
+	char mnt[PATH_MAX];
 
-	if (strchr(id, '/') || (size_t)snprintf(rel, sizeof(rel), "runs/%s", id) >= sizeof(rel) ||
-	    cli_mount_having(rel, mnt, sizeof(mnt)) < 0)
+	if (cli_mount_having_run(id, mnt, sizeof(mnt)) < 0)
 		return -1;
-	return (size_t)snprintf(out, n, "%.3000s/%s", mnt, rel) < n ? 0 : -1;
+	return (size_t)snprintf(out, n, "%.3000s/runs/%.250s", mnt, id) < n ? 0 : -1;
 }
 
 int
@@ -93,6 +92,16 @@ cli_find_mount(const char *want, char *out, size_t n)
 		return -1;
 	snprintf(out, n, "%s", want);
 	return 0;
+}
+
+int
+cli_mount_having_run(const char *id, char *out, size_t n)
+{
+	char rel[256];
+
+	if (strchr(id, '/') || (size_t)snprintf(rel, sizeof(rel), "runs/%s", id) >= sizeof(rel))
+		return -1;
+	return cli_mount_having(rel, out, n);
 }
 
 int

@@ -119,66 +119,6 @@ cli_submit(const struct cli_command *c, int argc, char **argv)
 	return rc;
 }
 
-/* "1d2h3m4s" in seconds, or -1. */
-static long
-parse_age(const char *s)
-{
-	long total = 0;
-
-	if (*s == '\0')
-		return -1;
-	while (*s) {
-		char *end;
-		long v = strtol(s, &end, 10);
-		if (end == s || v < 0)
-			return -1;
-		switch (*end) {
-		case 'd':
-			total += v * 86400;
-			break;
-		case 'h':
-			total += v * 3600;
-			break;
-		case 'm':
-			total += v * 60;
-			break;
-		case 's':
-			total += v;
-			break;
-		default:
-			return -1;
-		}
-		s = end + 1;
-	}
-	return total;
-}
-
-/* One line of the mount's index: its six tab-separated fields. */
-enum { F_ID, F_STATE, F_CONFIG, F_STARTED, F_ENDED, F_DONE, NFIELDS };
-
-static int
-split_line(char *line, char *f[NFIELDS])
-{
-	for (int i = 0; i < NFIELDS; i++)
-		if ((f[i] = strsep(&line, "\t")) == NULL)
-			return -1;
-	return line == NULL ? 0 : -1;
-}
-
-/* When the run was made: its folder's mtime (see docs/TREE.md). */
-static int
-run_created(const char *mnt, const char *id, time_t *when)
-{
-	char path[PATH_MAX + 300];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "%s/runs/%s", mnt, id);
-	if (stat(path, &st) < 0)
-		return -1;
-	*when = st.st_mtime;
-	return 0;
-}
-
 static void
 print_row(char *const f[NFIELDS], int tsv, int idw)
 {
@@ -202,8 +142,9 @@ cli_runs(const struct cli_command *c, int argc, char **argv)
 	int want[ST_COUNT] = {0}, any = 1, limit = -1, tsv = 0, idw = 2, rc = 1, st;
 	long max_age = -1;
 	time_t cutoff = 0;
-	char mnt[PATH_MAX], path[PATH_MAX + 8], *text = NULL, **lines = NULL;
-	size_t len, nlines = 0, nkept = 0;
+	char mnt[PATH_MAX], *text = NULL;
+	struct index_row *rows = NULL;
+	size_t nlines = 0, nkept = 0;
 	char *(*kept)[NFIELDS] = NULL;
 
 	for (int i = 1; i < argc; i++) {
@@ -224,7 +165,7 @@ cli_runs(const struct cli_command *c, int argc, char **argv)
 			if (*end || *argv[i] == '\0' || limit < 0)
 				return cli_usage(c, "--limit takes a count");
 		} else if (!strcmp(argv[i], "--max-age")) {
-			if ((max_age = parse_age(argv[++i])) < 0)
+			if ((max_age = cli_parse_age(argv[++i])) < 0)
 				return cli_usage(c, "--max-age takes a duration like 3d6h");
 		} else if (!strcmp(argv[i], "--mount")) {
 			mount = argv[++i];
@@ -238,31 +179,15 @@ cli_runs(const struct cli_command *c, int argc, char **argv)
 	}
 	if (max_age >= 0)
 		cutoff = time(NULL) - (time_t)max_age;
-	snprintf(path, sizeof(path), "%s/index", mnt);
-	if (read_file(path, (size_t)1 << 31, &text, &len) < 0) {
-		fprintf(stderr, "runfs: %s: %s\n", path, strerror(errno));
+	if (cli_index_read(mnt, &text, &rows, &nlines) < 0)
 		return 1;
-	}
-	for (char *p = text, *nl; p < text + len; p = nl + 1) {
-		char **nv;
-		if ((nl = memchr(p, '\n', (size_t)(text + len - p))) == NULL)
-			break;
-		*nl = '\0';
-		if ((nv = reallocarray(lines, nlines + 1, sizeof(*lines))) == NULL)
-			goto oom;
-		lines = nv;
-		lines[nlines++] = p;
-	}
 	if ((kept = calloc(nlines ? nlines : 1, sizeof(*kept))) == NULL)
 		goto oom;
 	for (size_t i = nlines; i-- > 0 && (limit < 0 || (int)nkept < limit);) {
 		char **f = kept[nkept];
 		time_t made;
-		if (split_line(lines[i], f) < 0) {
-			fprintf(stderr, "runfs: %s: line %zu is not six fields\n", path, i + 1);
-			goto out;
-		}
-		if (cutoff && run_created(mnt, f[F_ID], &made) == 0 && made < cutoff)
+		memcpy(f, rows[i].f, sizeof(rows[i].f));
+		if (cutoff && cli_run_created(mnt, f[F_ID], &made) == 0 && made < cutoff)
 			break;
 		if (!any && ((st = state_parse(f[F_STATE])) < 0 || !want[st]))
 			continue;
@@ -281,7 +206,7 @@ oom:
 	fprintf(stderr, "runfs: out of memory\n");
 out:
 	free(kept);
-	free(lines);
+	free(rows);
 	free(text);
 	return rc;
 }

@@ -1,13 +1,14 @@
 /*
  * Folders: listing (readdir, and the kernel's cache of a folder whose
  * entries never change), and the calls that would make, remove or rename
- * names, which only configs/ takes.
+ * names: configs/ takes them, and runs/ takes rmdir (deleting a run).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fsops.h"
+#include "log.h"
 #include "ops_int.h"
 
 struct dirfill {
@@ -97,6 +98,29 @@ op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 	fuse_reply_err(req, EROFS);
 }
 
+/*
+ * A name inside a run: its files go only with the run (rmdir runs/<id>).
+ * Removing one of an ended run succeeds and changes nothing, so that
+ * rm -r, find -delete and shutil.rmtree, which empty a folder before
+ * removing it, can delete a run; in a run not ended it is EBUSY, as the
+ * run's own rmdir is.
+ */
+static int
+remove_in_run(const struct node *dir, const char *name)
+{
+	struct node child;
+	struct run_rec r = {0};
+	int err;
+
+	if (ops_of(dir)->lookup == NULL)
+		return ENOTDIR;
+	if ((err = ops_of(dir)->lookup(dir, name, &child)) != 0 || (err = node_run_brief(dir, &r)))
+		return err;
+	err = run_rec_ended(&r) || (r.prepared && r.state == ST_WAITING) ? 0 : EBUSY;
+	run_rec_free(&r);
+	return err;
+}
+
 void
 op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
@@ -104,14 +128,30 @@ op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 	if (decode(req, parent, &dir))
 		return;
-	fuse_reply_err(req, ops_of(&dir)->unlink ? ops_of(&dir)->unlink(&dir, name) : EROFS);
+	if (ops_of(&dir)->unlink)
+		fuse_reply_err(req, ops_of(&dir)->unlink(&dir, name));
+	else
+		fuse_reply_err(req, dir.run ? remove_in_run(&dir, name) : EPERM);
 }
 
 void
 op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	(void)parent, (void)name;
-	fuse_reply_err(req, EROFS);
+	struct node dir;
+	char *why = NULL;
+	int err;
+
+	if (decode(req, parent, &dir))
+		return;
+	if (dir.kind == K_RUNS) {
+		err = rerr_errno(backend_delete(fs_backend, name, &why));
+		if (err && why)
+			log_info("rmdir runs/%s: %s", name, why);
+		free(why);
+	} else {
+		err = dir.run ? remove_in_run(&dir, name) : EPERM;
+	}
+	fuse_reply_err(req, err);
 }
 
 void

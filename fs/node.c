@@ -43,6 +43,7 @@ const struct kind_ops *const kind_table[K_COUNT] = {
     [K_RUN_BY_STATE] = &run_by_state_ops,
     [K_RUN_STATE_DIR] = &run_state_dir_ops,
     [K_RUN_STATE_LINK] = &run_state_link_ops,
+    [K_TASK_CTL] = &task_ctl_ops,
 };
 
 fuse_ino_t

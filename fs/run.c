@@ -240,15 +240,58 @@ ctl_render(const struct node *n, struct buf *out, int64_t *mtime)
 	return rc < 0 ? ENOMEM : 0;
 }
 
-/* A write is one verb; surrounding white space (echo's newline) is fine. */
+/* "rerun T1 T2 ...": the words after the verb, split in place. */
+static int
+rerun_words(char *text, char ***words, int *n)
+{
+	char *save = NULL, *w;
+
+	*n = 0;
+	if ((*words = calloc(strlen(text) / 2 + 2, sizeof(char *))) == NULL)
+		return ENOMEM;
+	strtok_r(text, " \t\r\n", &save); /* "rerun" */
+	while ((w = strtok_r(NULL, " \t\r\n", &save)) != NULL)
+		(*words)[(*n)++] = w;
+	return 0;
+}
+
+int
+ctl_rerun(const char *run_id, char *const *names, int n)
+{
+	char *err = NULL;
+	int rc = rerr_errno(backend_rerun(fs_backend, run_id, names, n, &err));
+
+	if (rc)
+		log_info("%s: ctl rerun refused: %s", run_id, err ? err : strerror(rc));
+	free(err);
+	return rc;
+}
+
+/* A write is one verb, or rerun and the task runs to run again; white
+ * space around it (echo's newline) is fine. */
 static int
 ctl_write(const struct node *n, struct fh *fh, const char *data, size_t len)
 {
 	struct run_rec r = {0};
-	char verb[32], *err = NULL;
-	int rc;
+	char verb[32], *err = NULL, *text, **words;
+	int rc, nwords;
 
 	(void)fh;
+	if (len > 6 && strncmp(data, "rerun", 5) == 0 && strchr(" \t", data[5]) &&
+	    !memchr(data, '\0', len)) {
+		if ((rc = node_run_brief(n, &r)) != 0)
+			return rc;
+		if ((text = strndup(data, len)) == NULL || rerun_words(text, &words, &nwords)) {
+			free(text);
+			run_rec_free(&r);
+			return ENOMEM;
+		}
+		rc = ctl_rerun(r.id, words, nwords);
+		free(words);
+		free(text);
+		run_rec_free(&r);
+		return rc;
+	}
 	if (written_word(data, len, verb, sizeof(verb)) != 0) {
 		log_info("ctl: refused a write that is not one verb");
 		return EINVAL;

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "layout.h"
+#include "log.h"
 #include "node.h"
 
 static int
@@ -61,14 +62,15 @@ enum task_file {
 };
 enum task_log { TL_STDOUT, TL_STDERR, TL_LOGS, TL_SYSTEM };
 
-static const char *const task_names[] = {
-    "status",  "exit_code", "attempts", "started", "ended", "message", "task",	 "parents",
-    "command", "usage",	    "stdout",	"stderr",  "logs",  "system",  "inputs", "outputs"};
-static const enum kind task_kinds[] = {K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_FILE,
-				       K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_FILE,
-				       K_TASK_FILE, K_TASK_FILE, K_TASK_LOG,  K_TASK_LOG,
-				       K_TASK_LOG,  K_TASK_LOG,	 K_INPUTS,    K_OUTPUTS};
-#define NTASK 16
+static const char *const task_names[] = {"status",  "exit_code", "attempts", "started", "ended",
+					 "message", "task",	 "parents",  "command", "usage",
+					 "stdout",  "stderr",	 "logs",     "system",	"inputs",
+					 "outputs", "ctl"};
+static const enum kind task_kinds[] = {
+    K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_FILE,
+    K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_LOG,  K_TASK_LOG,
+    K_TASK_LOG,	 K_TASK_LOG,  K_INPUTS,	   K_OUTPUTS,	K_TASK_CTL};
+#define NTASK 17
 
 static int
 task_lookup(const struct node *dir, const char *name, struct node *child)
@@ -79,6 +81,8 @@ task_lookup(const struct node *dir, const char *name, struct node *child)
 		return ENOENT;
 	*child = (struct node){.kind = task_kinds[i], .run = dir->run, .task = dir->task};
 	child->sub = task_kinds[i] == K_TASK_LOG ? i - TF_NFILES : (i < TF_NFILES ? i : 0);
+	if (task_kinds[i] == K_TASK_CTL)
+		child->sub = 0;
 	return 0;
 }
 
@@ -394,3 +398,54 @@ output_path(const struct node *n, char *path, int64_t *mtime)
 
 const struct kind_ops output_ops = {.mode = 0444, .path = output_path};
 const struct kind_ops artifact_ops = {.mode = 0444, .path = output_path};
+
+/* tasks/<t>/ctl: a read shows the task run's state and the verbs that
+ * apply to it now (rerun, once its run has ended); writing rerun runs it
+ * again with everything downstream of it, as "rerun <t>" to the run's. */
+static int
+task_ctl_render(const struct node *n, struct buf *out, int64_t *mtime)
+{
+	struct run_rec r = {0};
+	struct task_rec t = {0};
+	int err, rc;
+
+	if ((err = node_run(n, &r)) != 0)
+		return err;
+	if ((err = node_task(n, &t)) != 0) {
+		run_rec_free(&r);
+		return err;
+	}
+	*mtime = t.updated;
+	rc = buf_printf(out, "state %s\nverbs%s\n", state_name(t.state),
+			strstr(backend_verbs(&r), "rerun") ? " rerun" : "");
+	task_rec_free(&t);
+	run_rec_free(&r);
+	return rc < 0 ? ENOMEM : 0;
+}
+
+static int
+task_ctl_write(const struct node *n, struct fh *fh, const char *data, size_t len)
+{
+	struct run_rec r = {0};
+	struct task_rec t = {0};
+	char verb[32], *id;
+	int err;
+
+	(void)fh;
+	if (written_word(data, len, verb, sizeof(verb)) != 0 || strcmp(verb, "rerun") != 0) {
+		log_info("tasks/ctl: refused a write that is not rerun");
+		return EINVAL;
+	}
+	if ((err = node_run_brief(n, &r)) != 0)
+		return err;
+	if ((err = node_task(n, &t)) == 0) {
+		id = t.id;
+		err = ctl_rerun(r.id, &id, 1);
+		task_rec_free(&t);
+	}
+	run_rec_free(&r);
+	return err;
+}
+
+const struct kind_ops task_ctl_ops = {
+    .mode = 0644, .render = task_ctl_render, .write = task_ctl_write};

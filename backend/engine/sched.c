@@ -209,10 +209,11 @@ retry(struct sched *s, struct stask *t, const char *why)
 	s->delayed[s->ndelayed++] = t;
 }
 
-/* t failed for good in a step that goes on: what needs it will never
- * run. Its dependants, and theirs, end TERMINATED "not run: T failed". */
-static void
-skip_dependants(struct sched *s, struct stask *t)
+/* t failed for good in a step that goes on (or stays failed in a rerun):
+ * what needs it will never run. Its WAITING dependants, and theirs, end
+ * TERMINATED "not run: T failed". */
+void
+sched_skip_dependants(struct sched *s, struct stask *t)
 {
 	struct srun *r = t->run;
 	int *stack = malloc(((size_t)r->ntasks + 1) * sizeof(int)), n = 0;
@@ -267,7 +268,7 @@ sched_task_failed(struct sched *s, struct stask *t, const char *why)
 			sched_set_message(&r->rec.message, msg);
 			sched_run_update(s, r);
 		}
-		skip_dependants(s, t);
+		sched_skip_dependants(s, t);
 	} else if (t->rec.state == ST_FAILED && !r->failed) {
 		/* One failure fails the run at once; what runs may finish. */
 		r->failed = 1;

@@ -180,4 +180,8 @@ char *usage_json(const struct rusage *ru, int64_t wall_ms, int code, int64_t lim
 int64_t task_memory_limit(const struct stask *t);
 int sched_check_memory(struct sched *s);
 
+/* sched.c: t will not succeed; its WAITING dependants end TERMINATED
+ * "not run: T failed" (nskipped counts them). */
+void sched_skip_dependants(struct sched *s, struct stask *t);
+
 #endif

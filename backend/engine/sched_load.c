@@ -64,7 +64,7 @@ sched_load_run(struct sched *s, int64_t seq)
 {
 	struct srun *r = calloc(1, sizeof(*r));
 	char *text = NULL, *err = NULL, path[PATH_MAX_];
-	int got, normal;
+	int got, normal, rerun;
 
 	if (r == NULL)
 		return NULL;
@@ -92,6 +92,7 @@ sched_load_run(struct sched *s, int64_t seq)
 		for (int i = 0; i < got; i++)
 			r->t[from + i].rec = page[i];
 	}
+	rerun = store_run_rerun(s->st, seq);
 	for (int i = 0; i < r->ntasks; i++) {
 		struct stask *t = &r->t[i];
 		const struct defn_task *task = &r->d->tasks[r->d->steps[r->plan.tr_step[i]].task];
@@ -102,6 +103,14 @@ sched_load_run(struct sched *s, int64_t seq)
 		t->cost = task->cpu_milli < 1 ? 1 : (task->cpu_milli > cap ? cap : task->cpu_milli);
 		if (t->rec.state == ST_SUCCEEDED) {
 			r->nsucceeded++;
+			continue;
+		}
+		/* A rerun leaves what was not chosen as it ended. */
+		if (rerun && t->rec.state != ST_WAITING) {
+			if (t->rec.state == ST_FAILED)
+				r->nfailed++;
+			else
+				r->nskipped++;
 			continue;
 		}
 		if (t->rec.state != ST_WAITING || t->rec.max_attempts <= t->rec.attempts) {
@@ -120,6 +129,13 @@ sched_load_run(struct sched *s, int64_t seq)
 					r->t[r->plan.step_first[cs] + k].npending++;
 		}
 	}
+	/* What a rerun chose but needs a task run that stays failed will
+	 * not run. */
+	for (int i = 0; rerun && i < r->ntasks; i++)
+		if (r->t[i].rec.state != ST_SUCCEEDED && r->t[i].rec.state != ST_WAITING)
+			sched_skip_dependants(s, &r->t[i]);
+	if (rerun)
+		store_run_set_rerun(s->st, seq, 0);
 	/* The run's flat folders (layout.h), made once for all its tasks. */
 	for (size_t i = 0; i < sizeof(run_dirs) / sizeof(run_dirs[0]); i++) {
 		if (path_run_file(path, s->datadir, r->rec.id, run_dirs[i]) < 0 ||

@@ -6,7 +6,7 @@
 int
 rollup_state(const struct rollup *r)
 {
-	if (r->failed)
+	if (r->failed && !(r->keep_going && r->active))
 		return ST_FAILED;
 	if (r->active)
 		return r->counts[ST_RUNNING] + r->counts[ST_SUCCEEDED] > 0 ? ST_RUNNING

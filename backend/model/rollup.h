@@ -18,14 +18,16 @@ struct rollup {
 	int failed;	      /* a task run has failed for good */
 	int stopping;	      /* stop or kill was asked */
 	int active;	      /* a task run runs, or may still start */
+	int keep_going;	      /* every failure was in a step that goes on */
 };
 
 /*
  * A run is FAILED as soon as one task run fails for good (running ones may
- * finish; no new one starts); else, while something is active, RUNNING once
- * any task run has started and WAITING before; once nothing is: TERMINATED
- * when stopped on request, SUCCEEDED when every task run succeeded, UNKNOWN
- * when some ended out of sight (a cluster forgot them), FAILED otherwise.
+ * finish; no new one starts), or, when every failure was in a step that
+ * goes on (on_failure "continue"), once nothing is active; else, while something is active, RUNNING
+ * once any task run has started and WAITING before; once nothing is: TERMINATED when stopped on
+ * request, SUCCEEDED when every task run succeeded, UNKNOWN when some ended out of sight (a cluster
+ * forgot them), FAILED otherwise.
  */
 int rollup_state(const struct rollup *r);
 

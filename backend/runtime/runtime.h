@@ -59,6 +59,10 @@ struct runtime_ops {
 	enum rerr (*launch)(struct runtime *rt, int64_t run_seq);
 	enum rerr (*signal)(struct runtime *rt, int64_t run_seq, enum sched_verb v);
 	int (*executing)(struct runtime *rt, int64_t run_seq);
+	/* Removes what it keeps of an ended run outside the data directory
+	 * (Slurm: its record and files in the work directory), before the run
+	 * is deleted. NULL: nothing. */
+	enum rerr (*forget)(struct runtime *rt, const struct run_rec *r, char **err);
 };
 
 struct runtime {

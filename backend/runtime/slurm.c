@@ -25,6 +25,7 @@
 #include "config.h"
 #include "layout.h"
 #include "log.h"
+#include "plan.h"
 #include "rest.h"
 #include "runtime.h"
 #include "slurm_config.h"
@@ -77,11 +78,37 @@ srm_free(struct srm *m)
 	free(m->copy);
 	free(m->again);
 	free(m->seen);
+	free(m->keep);
 	free(m);
 }
 
+/* Which task runs' steps go on when they fail: read once, from the
+ * run's recorded definition. */
+static int
+load_keep(struct slurm *s, struct srm *m)
+{
+	struct defn *d = NULL;
+	struct plan p = {0};
+	char *text = NULL, *err = NULL;
+	int normal, rc = -1;
+
+	if (store_run_normal(s->st, m->seq, &text, &normal) == RF_OK &&
+	    defn_load_run(text, normal, &d, &err) == 0 && plan_build(d, &p) == 0 &&
+	    p.ntr == m->ntasks) {
+		for (int i = 0; i < m->ntasks; i++)
+			m->keep[i] = (unsigned char)d->steps[p.tr_step[i]].keep_going;
+		rc = 0;
+	}
+	plan_free(&p);
+	if (d)
+		defn_free(d);
+	free(text);
+	free(err);
+	return rc;
+}
+
 struct srm *
-srm_new(const struct run_rec *r)
+srm_new(struct slurm *s, const struct run_rec *r)
 {
 	struct srm *m = calloc(1, sizeof(*m));
 	size_t n = (size_t)r->ntasks + 1;
@@ -98,8 +125,9 @@ srm_new(const struct run_rec *r)
 	m->copy = calloc(n, sizeof(*m->copy));
 	m->again = calloc(n, sizeof(*m->again));
 	m->seen = calloc(n, sizeof(*m->seen));
+	m->keep = calloc(n, sizeof(*m->keep));
 	if (m->job == NULL || m->attempt == NULL || m->active == NULL || m->copy == NULL ||
-	    m->again == NULL || m->seen == NULL) {
+	    m->again == NULL || m->seen == NULL || m->keep == NULL || load_keep(s, m) < 0) {
 		srm_free(m);
 		return NULL;
 	}
@@ -142,7 +170,7 @@ slurm_load_jobs(struct slurm *s, const struct run_rec *r)
 		return NULL;
 	/* Mounts before the shared record wrote the bare list of jobs. */
 	a = json_is_array(o) ? o : json_object_get(o, "jobs");
-	if ((m = srm_new(r)) != NULL) {
+	if ((m = srm_new(s, r)) != NULL) {
 		m->gen = (int)json_integer_value(json_object_get(o, "generation"));
 		for (int i = 0; i < m->ntasks; i++) {
 			json_t *e = json_array_get(a, (size_t)i);
@@ -370,4 +398,5 @@ const struct runtime_ops slurm_ops = {
     .launch = slurm_launch,
     .signal = slurm_signal,
     .executing = slurm_executing,
+    .forget = slurm_forget,
 };

@@ -21,6 +21,7 @@ struct script_ctx {
 	const int *attempts; /* every task run's attempt (theirs, and their parents') */
 	const char *run_id;
 	const char *workdir;
+	int begin_in; /* seconds before the job may start (retry_delay), 0 now */
 };
 
 /* The job script of one attempt of a task run, or of a job array's
@@ -35,12 +36,13 @@ struct srm {
 	char id[RUN_ID_MAX];
 	char config[CONFIG_MAX];
 	int ntasks;
-	long *job;    /* per task run; 0 when it has none (succeeded before) */
-	int *attempt; /* the attempt its job runs */
-	int *active;  /* its job may still change */
-	int *copy;    /* its element in its step's job array, -1 for a plain job */
-	int *again;   /* it failed with attempts left: submit it again */
-	int *seen;    /* listed by the last full refresh */
+	long *job;	     /* per task run; 0 when it has none (succeeded before) */
+	int *attempt;	     /* the attempt its job runs */
+	int *active;	     /* its job may still change */
+	int *copy;	     /* its element in its step's job array, -1 for a plain job */
+	int *again;	     /* it failed with attempts left: submit it again */
+	int *seen;	     /* listed by the last full refresh */
+	unsigned char *keep; /* its step goes on when it fails (on_failure) */
 	int stopping;
 	int stale;	     /* the message says the state is stale */
 	int gen;	     /* the record's generation this mount last acted on or saw */
@@ -75,7 +77,8 @@ struct slurm {
 /* The saved configuration `name` as a REST client; doc holds its strings. */
 enum rerr slurm_connect(struct slurm *s, const char *name, json_t **doc, struct rest *r,
 			const char **workdir, char **err);
-struct srm *srm_new(const struct run_rec *r);
+/* A run to follow; keep filled from its definition in s's store. */
+struct srm *srm_new(struct slurm *s, const struct run_rec *r);
 void srm_free(struct srm *m);
 /* Records which job is which task run (DATA/runs/<run>/slurm.json). */
 void slurm_save_jobs(struct slurm *s, struct srm *m);
@@ -100,6 +103,9 @@ int share_sync(struct slurm *s, struct srm *m, const char *workdir);
 void share_save(struct slurm *s, struct srm *m, const char *workdir, int acted);
 /* Whether m is being stopped, by this mount or, its record says, another. */
 int share_stopping(struct slurm *s, struct srm *m, const char *workdir);
+struct runtime;
+/* Removes the run's record and files from the work directory. */
+enum rerr slurm_forget(struct runtime *rt, const struct run_rec *r, char **err);
 /* Takes up runs other machines submitted, and their changes. */
 void slurm_discover(struct slurm *s);
 

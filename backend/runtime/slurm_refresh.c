@@ -186,37 +186,97 @@ apply_job(struct slurm *s, struct srm *m, int i, json_t *job, const char *workdi
 	task_rec_free(&t);
 }
 
+/* What a task run that never ran says when it depends on one that failed
+ * in a step that goes on: "not run: X failed", X the first that failed.
+ * NULL when none of its parents is such. */
+static char *
+not_run_because(struct slurm *s, struct srm *m, const struct task_rec *t)
+{
+	char id[TASK_ID_MAX];
+	char *why = NULL;
+
+	for (const char *p = t->parents; p && *p && why == NULL;) {
+		size_t n = strcspn(p, "\n");
+		struct task_rec pt;
+		snprintf(id, sizeof(id), "%.*s", (int)n, p);
+		p += n + (p[n] == '\n');
+		if (store_task_find(s->st, m->seq, id, &pt) != RF_OK)
+			continue;
+		if (pt.state == ST_FAILED && m->keep[pt.idx])
+			why = errf("not run: %s failed", pt.id);
+		else if (pt.state == ST_TERMINATED && strncmp(pt.message, "not run: ", 9) == 0)
+			why = strdup(pt.message);
+		task_rec_free(&pt);
+	}
+	return why;
+}
+
+/*
+ * The failures of a run: *first the first task run that failed (-1 when
+ * none, its message into r), *keep whether all failed in steps that go
+ * on. Their dependants, whose jobs Slurm cancelled, then end TERMINATED
+ * "not run" (task runs come parents first). 1 when one changed.
+ */
+static int
+failures(struct slurm *s, struct srm *m, struct run_rec *r, int *first, int *keep)
+{
+	char msg[768];
+	int changed = 0;
+	struct task_rec t;
+
+	*first = -1;
+	*keep = 1;
+	for (int i = 0; i < m->ntasks; i++) {
+		char *why;
+		if (store_task_get(s->st, m->seq, i, &t) != RF_OK)
+			continue;
+		if (t.state == ST_FAILED) {
+			*keep &= m->keep[i];
+			if (*first < 0) {
+				*first = i;
+				rollup_failed_message(msg, sizeof(msg), t.id, t.message);
+				replace(&r->message, strdup(msg));
+			}
+		} else if (t.state == ST_WAITING && !m->active[i] &&
+			   (why = not_run_because(s, m, &t)) != NULL) {
+			t.state = ST_TERMINATED;
+			replace(&t.message, why);
+			store_task_update(s->st, &t);
+			changed = 1;
+		}
+		task_rec_free(&t);
+	}
+	return changed;
+}
+
 /* The run's state from its task runs; 1 when nothing of it is active. */
 static int
 settle_run(struct slurm *s, struct srm *m)
 {
 	struct run_rec r;
 	struct rollup up = {.stopping = m->stopping};
-	char msg[768];
-	int active = 0, failed = -1;
+	int active = 0, failed = -1, keep = 0;
 
 	if (store_run_get_seq(s->st, m->seq, &r) != RF_OK)
 		return 1;
 	for (int i = 0; i < m->ntasks; i++)
 		active |= m->active[i];
-	if (r.counts[ST_FAILED] > 0) {
-		struct task_rec t;
-		for (int i = 0; i < m->ntasks && failed < 0; i++)
-			if (store_task_get(s->st, m->seq, i, &t) == RF_OK) {
-				if (t.state == ST_FAILED) {
-					failed = i;
-					free(r.message);
-					rollup_failed_message(msg, sizeof(msg), t.id, t.message);
-					r.message = strdup(msg);
-				}
-				task_rec_free(&t);
-			}
+	if (r.counts[ST_FAILED] > 0 && failures(s, m, &r, &failed, &keep)) {
+		/* Counts again, with the task runs that will not run. */
+		char *msg = strdup(r.message);
+		run_rec_free(&r);
+		if (store_run_get_seq(s->st, m->seq, &r) != RF_OK) {
+			free(msg);
+			return 1;
+		}
+		replace(&r.message, msg);
 	}
 	/* UNKNOWN: purged before we saw its end; FAILED without a failed
 	 * task run: cancelled outside runfs. */
 	up.ntasks = r.ntasks;
 	memcpy(up.counts, r.counts, sizeof(up.counts));
 	up.failed = failed >= 0;
+	up.keep_going = keep;
 	up.active = active;
 	r.state = rollup_state(&up);
 	if (r.state == ST_RUNNING && r.started == 0)

@@ -291,7 +291,7 @@ import(struct slurm *s, const char *config, const char *workdir, const char *id,
 	log_info("run %s: found in %s, submitted by %s@%s", id, workdir,
 		 json_string_value(json_object_get(who, "user")),
 		 json_string_value(json_object_get(who, "host")));
-	if ((m = srm_new(&r)) == NULL)
+	if ((m = srm_new(s, &r)) == NULL)
 		goto out;
 	for (int i = 0; i < m->ntasks; i++) {
 		record_job(rec, i, &m->job[i], &m->attempt[i], &m->copy[i]);
@@ -412,4 +412,41 @@ slurm_discover(struct slurm *s)
 out:
 	free(err);
 	json_decref(doc);
+}
+
+enum rerr
+slurm_forget(struct runtime *rt, const struct run_rec *r, char **err)
+{
+	char path[4096], dir[PATH_MAX_];
+	const char *workdir;
+	json_t *doc = NULL;
+	struct stat sb;
+	enum rerr e = RF_OK;
+	int lock;
+
+	(void)rt;
+	if (config_path(path, sizeof(path)) < 0 || config_load(path, &doc, err) != RF_OK)
+		goto out;
+	workdir = json_string_value(json_object_get(
+	    json_object_get(json_object_get(doc, "configs"), r->config), "workdir"));
+	if (workdir == NULL || *workdir != '/' || path_run(dir, workdir, r->id) < 0)
+		goto out;
+	if (stat(dir, &sb) < 0) {
+		if (errno != ENOENT)
+			*err = errf("its files in %s cannot be seen from here and stay", dir);
+		e = errno == ENOENT ? RF_OK : RF_IO;
+		goto out;
+	}
+	/* The record first, under its lock: no mount takes the run up again. */
+	lock = share_lock(workdir, r->id);
+	if ((record_path(workdir, r->id, "run.json", path) == 0 && unlink(path) < 0 &&
+	     errno != ENOENT) ||
+	    remove_tree(dir) < 0) {
+		*err = errf("cannot remove %s: %s", dir, strerror(errno));
+		e = RF_IO;
+	}
+	share_unlock(lock);
+out:
+	json_decref(doc);
+	return e;
 }

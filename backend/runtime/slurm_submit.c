@@ -155,6 +155,9 @@ submit_step(struct srm *m, const struct script_ctx *c, json_t *conf, struct rest
 		*err = errf("cannot write the job script of step %s", c->d->steps[step].id);
 		goto out;
 	}
+	/* Relative, as sbatch --begin takes it: both API versions parse it. */
+	if (c->begin_in > 0)
+		json_object_set_new(job, "begin_time", json_sprintf("now+%d", c->begin_in));
 	if (c->d->steps[step].ncopies >= 0) {
 		array_spec(c, &arr);
 		json_object_set_new(job, "array", json_string(arr.p ? arr.p : ""));
@@ -216,6 +219,7 @@ struct job_set {
 	json_t *doc, *conf;
 	struct rest rest;
 	const char *workdir;
+	int delayed, delay_s; /* task run delayed (retry_delay) by delay_s; -1 none */
 };
 
 static void
@@ -236,6 +240,7 @@ set_open(struct slurm *s, int64_t seq, struct job_set *js, char **err)
 	int normal;
 
 	memset(js, 0, sizeof(*js));
+	js->delayed = -1;
 	if ((e = store_run_get_seq(s->st, seq, &js->r)) != RF_OK ||
 	    (e = store_run_normal(s->st, seq, &text, &normal)) != RF_OK ||
 	    (e = slurm_connect(s, js->r.config, &js->doc, &js->rest, &js->workdir, err)) != RF_OK)
@@ -264,7 +269,7 @@ submit_marked(struct slurm *s, struct srm *m, struct job_set *js, const unsigned
 		return -1;
 	for (int first = 0; first < m->ntasks; first += p->step_count[p->tr_step[first]]) {
 		int step = p->tr_step[first];
-		struct script_ctx c = {js->d, p, members, 0, m->attempt, m->id, js->workdir};
+		struct script_ctx c = {js->d, p, members, 0, m->attempt, m->id, js->workdir, 0};
 		long job;
 
 		for (int i = first; i < first + p->step_count[step]; i++) {
@@ -272,6 +277,8 @@ submit_marked(struct slurm *s, struct srm *m, struct job_set *js, const unsigned
 			if (want[i]) {
 				members[c.nmembers++] = i;
 				m->attempt[i]++;
+				if (i == js->delayed)
+					c.begin_in = js->delay_s;
 			}
 		}
 		if (c.nmembers == 0)
@@ -294,6 +301,40 @@ submit_marked(struct slurm *s, struct srm *m, struct job_set *js, const unsigned
 	return n;
 }
 
+/* A rerun's task runs that need one that stays as it failed: not run. */
+static void
+skip_unrunnable(struct slurm *s, struct srm *m, const struct job_set *js, unsigned char *want)
+{
+	const struct plan *p = &js->p;
+	int parents[js->d->nsteps + 1];
+	struct task_rec t, pt;
+
+	for (int i = 0; i < m->ntasks; i++) {
+		int np = want[i] ? defn_step_parents(js->d, p->tr_step[i], parents) : 0;
+		char *why = NULL;
+		for (int j = 0; j < np && why == NULL; j++)
+			for (int k = 0; k < p->step_count[parents[j]] && why == NULL; k++) {
+				int pi = p->step_first[parents[j]] + k;
+				if (want[pi] || store_task_get(s->st, m->seq, pi, &pt) != RF_OK)
+					continue;
+				if (pt.state != ST_SUCCEEDED)
+					why = strncmp(pt.message, "not run: ", 9) == 0
+						  ? strdup(pt.message)
+						  : errf("not run: %s failed", pt.id);
+				task_rec_free(&pt);
+			}
+		if (why == NULL || store_task_get(s->st, m->seq, i, &t) != RF_OK) {
+			free(why);
+			continue;
+		}
+		want[i] = 0;
+		t.state = ST_TERMINATED;
+		replace(&t.message, why);
+		store_task_update(s->st, &t);
+		task_rec_free(&t);
+	}
+}
+
 void
 slurm_submit_run(struct slurm *s, int64_t seq)
 {
@@ -302,9 +343,9 @@ slurm_submit_run(struct slurm *s, int64_t seq)
 	unsigned char *want = NULL;
 	struct task_rec t;
 	char *err = NULL, msg[512];
-	int n = -1, lock = -1;
+	int n = -1, lock = -1, rerun;
 
-	if (set_open(s, seq, &js, &err) != RF_OK || (m = srm_new(&js.r)) == NULL ||
+	if (set_open(s, seq, &js, &err) != RF_OK || (m = srm_new(s, &js.r)) == NULL ||
 	    (want = calloc((size_t)m->ntasks + 1, 1)) == NULL)
 		goto fail;
 	if ((before = slurm_load_jobs(s, &js.r)) != NULL) /* a retry */
@@ -315,13 +356,19 @@ slurm_submit_run(struct slurm *s, int64_t seq)
 		slurm_note_run(s, seq, ST_WAITING, "relaunched from another machine");
 		goto follow;
 	}
-	/* A retry leaves out the task runs that succeeded: their outputs stay. */
+	/* A retry leaves out the task runs that succeeded: their outputs stay;
+	 * a rerun runs only those it chose (WAITING). */
+	rerun = store_run_rerun(s->st, seq);
 	for (int i = 0; i < m->ntasks; i++) {
 		if (store_task_get(s->st, seq, i, &t) != RF_OK)
 			goto fail;
 		m->attempt[i] = t.attempts;
-		want[i] = t.state != ST_SUCCEEDED;
+		want[i] = rerun ? t.state == ST_WAITING : t.state != ST_SUCCEEDED;
 		task_rec_free(&t);
+	}
+	if (rerun) {
+		skip_unrunnable(s, m, &js, want);
+		store_run_set_rerun(s->st, seq, 0);
 	}
 	if ((n = submit_marked(s, m, &js, want, &err)) < 0)
 		goto fail;
@@ -350,6 +397,37 @@ out:
 	set_close(&js);
 	free(want);
 	free(err);
+}
+
+/* The retry_delay after attempt n of task run i failed, in whole seconds
+ * (Slurm's begin time has no finer grain). */
+static int
+retry_delay_s(const struct job_set *js, int i, int n)
+{
+	const struct defn_task *t = &js->d->tasks[js->d->steps[js->p.tr_step[i]].task];
+	double d;
+
+	if (t->nretry_delay == 0 || n < 1)
+		return 0;
+	d = t->retry_delay[n < t->nretry_delay ? n - 1 : t->nretry_delay - 1];
+	return d > 0 ? (int)(d + 0.999) : 0;
+}
+
+/* The task run waits for its begin time: its message says until when. */
+static void
+note_delay(struct slurm *s, struct srm *m, int i, int delay_s)
+{
+	struct task_rec t;
+	char when[40];
+
+	if (store_task_get(s->st, m->seq, i, &t) != RF_OK)
+		return;
+	iso8601(now_ms() + (int64_t)delay_s * 1000, when, sizeof(when));
+	replace(&t.message, errf("attempt %d failed; next attempt at %s (retry_delay %d s, "
+				 "Slurm job %ld)",
+				 t.attempts, when, delay_s, m->job[i]));
+	store_task_update(s->st, &t);
+	task_rec_free(&t);
 }
 
 /* Task run i failed with attempts left: it and the task runs that depend
@@ -392,7 +470,11 @@ slurm_resubmit(struct slurm *s, struct srm *m, int i)
 			task_rec_free(&t);
 		}
 	}
+	js.delayed = i;
+	js.delay_s = retry_delay_s(&js, i, m->attempt[i]);
 	n = submit_marked(s, m, &js, want, &err);
+	if (n > 0 && js.delay_s > 0)
+		note_delay(s, m, i, js.delay_s);
 	share_save(s, m, js.workdir, 1);
 out:
 	share_unlock(lock);

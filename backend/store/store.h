@@ -92,6 +92,16 @@ enum rerr store_task_update(struct store *st, const struct task_rec *task);
 enum rerr store_attempt_put(struct store *st, int64_t run_seq, int idx,
 			    const struct attempt_rec *a);
 
+/* Forgets the run: all its rows, committed, and their space given back
+ * (store_delete.c). Its files are the caller's to remove. */
+enum rerr store_run_forget(struct store *st, int64_t seq);
+
+/* A rerun (backend/rerun.c): the next launch of the run starts only its
+ * WAITING task runs, the others keep their states. Set (batched with the
+ * writes around it), and read. */
+enum rerr store_run_set_rerun(struct store *st, int64_t seq, int on);
+int store_run_rerun(struct store *st, int64_t seq);
+
 /* Events of a run with seq > after, at most limit, in order. */
 int store_event_list(struct store *st, int64_t run_seq, int64_t after, int limit,
 		     struct event_rec *out);

@@ -11,7 +11,7 @@
 #include "store.h"
 #include "store_int.h"
 
-#define SCHEMA_VERSION 6
+#define SCHEMA_VERSION 7
 
 /* The completed states as stored (state.h's numbers are the format). A
  * range, not an IN list: in a trigger, SQLite builds an IN list's lookup
@@ -44,12 +44,20 @@ _Static_assert(ST_SUCCEEDED == 2 && ST_FAILED == 3 && ST_TERMINATED == 4 && ST_K
  * row changes with every task run that completes (done), so a 1.5 MB
  * definition in it was copied ten thousand times over a large run.
  */
+#define RUNS_COLUMNS                                                                               \
+	"(seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"                         \
+	" name TEXT NOT NULL, config TEXT NOT NULL, state INTEGER NOT NULL,"                       \
+	" prepared INTEGER NOT NULL, owner INTEGER NOT NULL, created INTEGER NOT NULL,"            \
+	" started INTEGER NOT NULL, ended INTEGER NOT NULL, updated INTEGER NOT NULL,"             \
+	" message TEXT, ntasks INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0,"                 \
+	" rerun INTEGER NOT NULL DEFAULT 0)"
+/*
+ * runs numbers its rows with AUTOINCREMENT: a deleted run's seq must never
+ * come back, since inode numbers are made of it and the kernel may keep a
+ * run's attributes. (events keep theirs another way: store_delete.c.)
+ */
 static const char schema[] =
-    "CREATE TABLE runs(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
-    " name TEXT NOT NULL, config TEXT NOT NULL, state INTEGER NOT NULL,"
-    " prepared INTEGER NOT NULL, owner INTEGER NOT NULL, created INTEGER NOT NULL,"
-    " started INTEGER NOT NULL, ended INTEGER NOT NULL, updated INTEGER NOT NULL,"
-    " message TEXT, ntasks INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE runs" RUNS_COLUMNS ";"
     "CREATE INDEX runs_state ON runs(state);"
     "CREATE TABLE definitions(run_seq INTEGER PRIMARY KEY, text TEXT NOT NULL, normal TEXT);"
     "CREATE TABLE tasks(run_seq INTEGER NOT NULL, idx INTEGER NOT NULL, id TEXT NOT NULL,"
@@ -70,7 +78,7 @@ static const char schema[] =
     " origin INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX events_run ON events(run_seq, seq);"
     "CREATE TABLE requests(seq INTEGER PRIMARY KEY,"
-    " run_seq INTEGER NOT NULL, verb INTEGER NOT NULL);" DONE_TRIGGERS "PRAGMA user_version = 6;";
+    " run_seq INTEGER NOT NULL, verb INTEGER NOT NULL);" DONE_TRIGGERS "PRAGMA user_version = 7;";
 
 static const char *const upgrades[SCHEMA_VERSION] = {
     /*
@@ -104,6 +112,17 @@ static const char *const upgrades[SCHEMA_VERSION] = {
 	"ALTER TABLE attempts ADD COLUMN u_wall REAL; ALTER TABLE attempts ADD COLUMN u_user REAL;"
 	"ALTER TABLE attempts ADD COLUMN u_sys REAL; ALTER TABLE attempts ADD COLUMN u_rss INTEGER;"
 	"PRAGMA user_version = 6;",
+    /* Version 7: runs can be deleted; their numbers are never reused
+     * (AUTOINCREMENT, see schema). runs.rerun: the next launch runs only
+     * the task runs chosen (backend/rerun.c). The triggers name runs:
+     * they go while the table is rebuilt. */
+    [6] = "DROP TRIGGER tasks_done; DROP TRIGGER tasks_done_new;"
+	  "CREATE TABLE runs7" RUNS_COLUMNS ";"
+	  "INSERT INTO runs7(seq, id, name, config, state, prepared, owner, created, started,"
+	  " ended, updated, message, ntasks, done) SELECT seq, id, name, config, state,"
+	  " prepared, owner, created, started, ended, updated, message, ntasks, done FROM runs;"
+	  "DROP TABLE runs; ALTER TABLE runs7 RENAME TO runs;"
+	  "CREATE INDEX runs_state ON runs(state);" DONE_TRIGGERS "PRAGMA user_version = 7;",
 };
 
 int
@@ -147,6 +166,31 @@ user_version(struct store *st, int *v)
 }
 
 /*
+ * A store made before runs could be deleted has auto_vacuum off: freed
+ * pages would stay in the file for ever. Turning it on takes one VACUUM,
+ * which needs the store to itself; when another process holds it, the
+ * next start tries again.
+ */
+static int
+incremental(struct store *st)
+{
+	char mode[16];
+
+	if (pragma(st, "PRAGMA auto_vacuum", mode, sizeof(mode)) < 0)
+		return -1;
+	if (atoi(mode) != 0)
+		return 0;
+	if (sqlite3_exec(st->db, "PRAGMA auto_vacuum = INCREMENTAL; VACUUM", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		log_info("store: cannot turn incremental vacuum on now (%s); the next start tries "
+			 "again",
+			 sqlite3_errmsg(st->db));
+	else
+		log_info("store: incremental vacuum turned on: deleted runs give their space back");
+	return 0;
+}
+
+/*
  * Creates the schema or upgrades it to SCHEMA_VERSION. Other processes may
  * be opening the same store: each step decides under the write lock, on
  * the version it reads there.
@@ -164,7 +208,11 @@ store_schema_init(struct store *st)
 		return -1;
 	}
 	if (from == SCHEMA_VERSION)
-		return 0;
+		return incremental(st);
+	/* Only before the first table: a new store gives deleted runs' space
+	 * back (store_run_forget); an old one is converted by incremental. */
+	if (from == 0 && exec_sql(st, "PRAGMA auto_vacuum = INCREMENTAL") < 0)
+		return -1;
 	if (exec_sql(st, "BEGIN IMMEDIATE") < 0)
 		return -1;
 	if (user_version(st, &v) < 0)
@@ -178,7 +226,7 @@ store_schema_init(struct store *st)
 		goto fail;
 	if (from > 0)
 		log_info("store: schema upgraded from version %d to %d", from, SCHEMA_VERSION);
-	return 0;
+	return incremental(st);
 fail:
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return -1;

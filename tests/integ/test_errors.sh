@@ -2,7 +2,8 @@
 # shellcheck disable=SC2016 # single quotes hold text for sh -c and literal backquotes
 # What the tree refuses: rejected definitions (the error read back on the
 # same open file, the close fails with EINVAL, nothing recorded), EFBIG,
-# EACCES on read-only files, EROFS on creating/removing/renaming, EINVAL on
+# EACCES on read-only files, EROFS on creating/renaming, EPERM on removing
+# what is not a run, EINVAL on
 # an unknown ctl verb, EBUSY on a verb that does not apply; and prepare +
 # start.
 . "$(dirname "$0")/lib.sh"
@@ -88,11 +89,26 @@ erofs "mkdir in runs/" mkdir "$MNT/runs/newdir"
 erofs "mkdir at the top" mkdir "$MNT/newdir"
 erofs "touch a new file" touch "$MNT/newfile"
 erofs "touch a new file in a run" touch "$R/newfile"
-erofs "rm status" rm -f "$R/status"
-erofs "rm -r a run" rm -rf "$R"
-erofs "rmdir a task" rmdir "$R/tasks/greet"
 erofs "mv status" mv "$R/status" "$R/status2"
 erofs "ln -s" ln -s /etc/passwd "$R/link"
+# Removing: a run's files go only with the whole run (rmdir runs/ID,
+# test_delete); inside an ended run a removal succeeds and changes
+# nothing, so that rm -r can empty it first; anything else: EPERM.
+timeout "$TO" rm -f "$R/status" || fail "rm status in an ended run"
+timeout "$TO" rmdir "$R/tasks/greet" || fail "rmdir a task in an ended run"
+assert_eq SUCCEEDED "$(rd "$R/status")" "status after rm"
+[[ -d $R/tasks/greet ]] || fail "tasks/greet is gone after its rmdir"
+eperm() { # eperm WHAT CMD...
+	local what=$1 out rc=0
+	shift
+	out=$(timeout "$TO" "$@" 2>&1) || rc=$?
+	((rc != 0)) || fail "$what succeeded"
+	assert_contains "$out" "Operation not permitted" "$what"
+}
+eperm "rm index" rm -f "$MNT/index"
+eperm "rm submit" rm -f "$MNT/submit"
+eperm "rmdir by-state/FAILED" rmdir "$MNT/by-state/FAILED"
+eperm "rmdir runs" rmdir "$MNT/runs"
 assert_eq "$id" "$(timeout "$TO" ls "$MNT/runs")" "runs/ after the refused changes"
 
 # ctl: an unknown verb is EINVAL; a verb that does not apply now is EBUSY.

@@ -50,7 +50,7 @@ assert_eq WAITING "$(rd "$R/tasks/last/status")" "a task that never started"
 assert_contains "$(rd "$R/message")" "local runtime ended" "message of the KILLED run"
 assert_eq seed "$(rd "$R/artifacts/first/stdout")" "first's output after the crash"
 assert_eq "state KILLED
-verbs retry" "$(rd "$R/ctl")" "ctl of the KILLED run"
+verbs retry rerun" "$(rd "$R/ctl")" "ctl of the KILLED run"
 
 # retry: only slow and last run again.
 touch "$T/GO"

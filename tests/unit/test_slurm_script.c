@@ -75,7 +75,7 @@ main(void)
 
 	members[0] = 1; /* c */
 	{
-		struct script_ctx c = {d, &p, members, 1, attempts, "wf.q.0000000", dir};
+		struct script_ctx c = {d, &p, members, 1, attempts, "wf.q.0000000", dir, 0};
 		out = run(dir, &c, "c", "");
 		CHECK_STR(out, "it's $(touch PWNED4)|lit'q\"$(touch PWNED)`touch PWNED2`|x;touch "
 			       "PWNED3 'y|xit's $(touch PWNED4)y|");
@@ -85,7 +85,7 @@ main(void)
 	for (int k = 0; k < 3; k++)
 		members[k] = 2 + k;
 	{
-		struct script_ctx c = {d, &p, members, 3, attempts, "wf.q.0000000", dir};
+		struct script_ctx c = {d, &p, members, 3, attempts, "wf.q.0000000", dir, 0};
 		out = run(dir, &c, "f.1", "1");
 		CHECK_STR(out, "<$HOME>");
 		free(out);

@@ -40,7 +40,7 @@ finish(struct backend *b, const struct run_rec *r, const char *trash, char **err
 	if (rt->ops->forget && rt->ops->forget(rt, r, &why) != RF_OK)
 		log_warnx("run %s: %s", r->id, why ? why : "its runtime's files stay");
 	free(why);
-	if ((e = store_run_forget(b->st, r->seq)) != RF_OK) {
+	if ((e = store_run_forget(b->st, r->seq, r->state)) != RF_OK) {
 		*err = errf("cannot forget run %s: %s", r->id, rerr_str(e));
 		return e;
 	}

@@ -93,8 +93,9 @@ enum rerr store_attempt_put(struct store *st, int64_t run_seq, int idx,
 			    const struct attempt_rec *a);
 
 /* Forgets the run: all its rows, committed, and their space given back
- * (store_delete.c). Its files are the caller's to remove. */
-enum rerr store_run_forget(struct store *st, int64_t seq);
+ * (store_delete.c); one event of the run in its last state says it went.
+ * Its files are the caller's to remove. */
+enum rerr store_run_forget(struct store *st, int64_t seq, int state);
 
 /* A rerun (backend/rerun.c): the next launch of the run starts only its
  * WAITING task runs, the others keep their states. Set (batched with the

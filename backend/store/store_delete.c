@@ -13,10 +13,12 @@
 #include "log.h"
 #include "store.h"
 #include "store_int.h"
+#include "util.h"
 
 enum rerr
-store_run_forget(struct store *st, int64_t seq)
+store_run_forget(struct store *st, int64_t seq, int state)
 {
+	struct event_rec ev;
 	/* The newest event stays, whoever's it is: other processes follow
 	 * events by seq (store_follow), and a deleted newest row would let
 	 * the next event take a seq they have already passed. */
@@ -41,8 +43,15 @@ store_run_forget(struct store *st, int64_t seq)
 			goto out;
 		}
 	}
+	/* One event says the run went: views keyed on the latest event (the
+	 * index, runs/) change, and other processes are nudged. */
+	if ((e = store_event_add(st, seq, -1, state, now_ms(), &ev)) != RF_OK) {
+		store_rollback(st);
+		goto out;
+	}
 	if ((e = store_commit(st)) != RF_OK)
 		goto out;
+	store_feed(st, &ev);
 	/* Not worth failing the delete for: the pages are reused anyway. */
 	if (sqlite3_exec(st->db, "PRAGMA incremental_vacuum", NULL, NULL, NULL) != SQLITE_OK)
 		log_info("store: incremental vacuum: %s", sqlite3_errmsg(st->db));

@@ -112,6 +112,11 @@ enum rerr store_write_lock(struct store *st, int fresh);
 /* Commits the open transaction, if any, and then nudges the other
  * processes when it recorded events or requests. */
 enum rerr store_commit(struct store *st);
+/* Records an event (store_write.c), nudging the other processes at the
+ * commit, and hands it to this process's feed; the lock is held. */
+enum rerr store_event_add(struct store *st, int64_t run_seq, int task_idx, int state, int64_t t,
+			  struct event_rec *ev);
+void store_feed(struct store *st, const struct event_rec *ev);
 void store_rollback(struct store *st);
 
 /* store_schema.c */

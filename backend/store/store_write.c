@@ -25,8 +25,8 @@ write_end(struct store *st)
 	return store_commit(st);
 }
 
-static enum rerr
-event_add(struct store *st, int64_t run_seq, int task_idx, int state, int64_t t,
+enum rerr
+store_event_add(struct store *st, int64_t run_seq, int task_idx, int state, int64_t t,
 	  struct event_rec *ev)
 {
 	int rc;
@@ -43,9 +43,8 @@ event_add(struct store *st, int64_t run_seq, int task_idx, int state, int64_t t,
 	return RF_OK;
 }
 
-/* Hands an event to the feed, if any; the lock is held. */
-static void
-feed(struct store *st, const struct event_rec *ev)
+void
+store_feed(struct store *st, const struct event_rec *ev)
 {
 	if (st->feed)
 		st->feed(ev, st->feed_arg);
@@ -88,7 +87,7 @@ runs_insert(struct store *st, struct run_rec *run, struct task_rec *tasks, int n
 		if (rc != SQLITE_DONE)
 			return store_rerr(rc);
 	}
-	if ((e = event_add(st, run->seq, -1, run->state, now, ev)) != RF_OK)
+	if ((e = store_event_add(st, run->seq, -1, run->state, now, ev)) != RF_OK)
 		return e;
 	return store_commit(st);
 }
@@ -123,7 +122,7 @@ store_run_create_normal(struct store *st, struct run_rec *run, struct task_rec *
 	run->ntasks = ntasks;
 	for (int i = 0; i < ntasks; i++)
 		tasks[i].run_seq = run->seq;
-	feed(st, &ev);
+	store_feed(st, &ev);
 out:
 	pthread_mutex_unlock(&st->mu);
 	return e;
@@ -156,9 +155,9 @@ change(struct store *st, int q, int upd, int64_t run_seq, int task_idx, int stat
 	if (old < 0 || store_step_done(st, upd, "update") != SQLITE_DONE)
 		goto out;
 	if (old != state) {
-		if (event_add(st, run_seq, task_idx, state, now, &ev) != RF_OK)
+		if (store_event_add(st, run_seq, task_idx, state, now, &ev) != RF_OK)
 			goto out;
-		feed(st, &ev);
+		store_feed(st, &ev);
 	}
 	e = write_end(st);
 out:

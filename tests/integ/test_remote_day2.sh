@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Living with runs on the real single-node Slurm: keep going past failed
+# copies of a job array (the fan-in TERMINATED "not run", the run FAILED),
+# a retry delay carried by the job's begin time, a rerun of a middle task
+# run and its dependants only, and the delete of a remote run (its record
+# and files in the work directory go too).
+. "$(dirname "$0")/lib.sh"
+
+slurm_lab
+start_runfs lab
+
+# Keep going: 6 copies, 2 fail; the fan-in needs them all.
+jq -n '{name: "keep", on_failure: "continue",
+  tasks: {w: {command: ["sh", "-c", "[ $0 -ne 1 ] && [ $0 -ne 4 ] && echo $0", "{i}"]},
+          sum: {command: ["cat", "{all}"]}, other: {command: ["echo", "other"]}},
+  steps: [{id: "w", task: "w", foreach: {i: [range(6)]}},
+          {id: "sum", task: "sum", args: {all: {path: "w"}}}, {id: "other", task: "other"}]}' >"$T/keep.json"
+id=$(submit "$T/keep.json")
+WAIT_TIMEOUT=120 wait_state "$id" FAILED
+R=$MNT/runs/$id
+S=$(rd "$R/status.json")
+assert_eq "4 2 1" "$(jq -r '[.task_runs[] | select(.task == "w")] | "\(map(select(.state == "SUCCEEDED")) | length) \(map(select(.state == "FAILED")) | length)"' <<<"$S") $(jq '[.task_runs[] | select(.id == "other" and .state == "SUCCEEDED")] | length' <<<"$S")" \
+	"SUCCEEDED and FAILED copies of w, and other"
+assert_eq TERMINATED "$(rd "$R/tasks/sum/status")" "the fan-in on Slurm"
+assert_match '^not run: w\.[14] failed$' "$(rd "$R/tasks/sum/message")" "the fan-in's message on Slurm"
+assert_eq "$(printf 'w.1\nw.4')" "$(ls "$R/by-state/FAILED")" "by-state/FAILED on Slurm"
+
+# A retry delay: the resubmitted job waits for its begin time.
+jq -n --arg f "$SLURM_WORKDIR/starts" '{name: "delayed",
+  tasks: {d: {command: ["sh", "-c", "date +%s >>\"$0\"; [ $(wc -l <\"$0\") -ge 3 ]", $f], retries: 2, retry_delay: [5, 10]}},
+  steps: [{id: "d", task: "d"}]}' >"$T/delay.json"
+id=$(submit "$T/delay.json")
+wait_until 1200 grep -q "next attempt at" "$MNT/runs/$id/tasks/d/message" ||
+	fail "the delayed task's message: $(rd "$MNT/runs/$id/tasks/d/message")"
+job=$(rd "$MNT/runs/$id/tasks/d/message" | sed -n 's/.*Slurm job \([0-9]*\)).*/\1/p')
+assert_match 'Reason=BeginTime' "$(scontrol show job "$job" --oneliner)" "the resubmitted job $job waits for its begin time"
+WAIT_TIMEOUT=120 wait_state "$id" SUCCEEDED
+gaps=$(awk 'NR > 1 {printf "%d ", $1 - prev} {prev = $1}' "$SLURM_WORKDIR/starts")
+note "Slurm: gaps between attempts: $gaps"
+read -r g1 g2 <<<"$gaps"
+((g1 >= 5 && g2 >= 10)) || fail "the gaps between attempts on Slurm are $gaps; expected at least 5 and 10 s"
+assert_eq 3 "$(rd "$MNT/runs/$id/tasks/d/attempts")" "attempts of the delayed task"
+
+# Rerun b of a -> b -> c, side: b and c run again, nothing else.
+jq -n --arg log "$SLURM_WORKDIR/started" '{name: "chain",
+  tasks: {t: {command: ["sh", "-c", "echo \"$0\" >>\"$1\"; echo \"$0-$2\"", "{me}", $log, "{in}"]}},
+  steps: [{id: "a", task: "t", args: {me: "a", in: "x"}},
+          {id: "b", task: "t", args: {me: "b", in: {from: "a"}}},
+          {id: "c", task: "t", args: {me: "c", in: {from: "b"}}},
+          {id: "side", task: "t", args: {me: "side", in: "y"}}],
+  results: [{from: "c"}]}' >"$T/chain.json"
+id=$(submit "$T/chain.json")
+WAIT_TIMEOUT=120 wait_state "$id" SUCCEEDED
+R=$MNT/runs/$id
+: >"$SLURM_WORKDIR/started"
+wr "$R/tasks/b/ctl" rerun || fail "rerun of b on Slurm"
+wait_until 200 grep -qvx SUCCEEDED "$R/status" || true
+WAIT_TIMEOUT=120 wait_state "$id" SUCCEEDED
+assert_eq $'b\nc' "$(sort "$SLURM_WORKDIR/started")" "task runs the rerun of b started on Slurm"
+assert_eq "1 2 2 1" "$(rd "$R/tasks/a/attempts") $(rd "$R/tasks/b/attempts") $(rd "$R/tasks/c/attempts") $(rd "$R/tasks/side/attempts")" \
+	"attempts of a, b, c, side"
+assert_eq "c-b-a-x" "$(rd "$R/results/0")" "the result after the rerun on Slurm"
+
+# Delete: the record and the files in the work directory go too.
+[[ -f $SLURM_WORKDIR/runs/$id/run.json ]] || fail "no record of $id in the work directory"
+timeout "$TO" rm -r "$R" || fail "rm -r of a remote run"
+[[ ! -e $R && ! -e $DATA/runs/$id ]] || fail "the remote run is still in the mount or the data directory"
+[[ ! -e $SLURM_WORKDIR/runs/$id ]] || fail "the remote run's files stay in the work directory: $(ls "$SLURM_WORKDIR/runs/$id")"
+sleep 3 # two scans of the work directory: nothing takes it up again
+[[ ! -e $R ]] || fail "the deleted run came back"
+stop_runfs
+check_stderr

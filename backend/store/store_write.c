@@ -27,7 +27,7 @@ write_end(struct store *st)
 
 enum rerr
 store_event_add(struct store *st, int64_t run_seq, int task_idx, int state, int64_t t,
-	  struct event_rec *ev)
+		struct event_rec *ev)
 {
 	int rc;
 

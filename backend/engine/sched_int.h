@@ -180,7 +180,10 @@ char *usage_json(const struct rusage *ru, int64_t wall_ms, int code, int64_t lim
 int64_t task_memory_limit(const struct stask *t);
 int sched_check_memory(struct sched *s);
 
-/* sched.c: t will not succeed; its WAITING dependants end TERMINATED
+/* sched.c: ends a run once nothing of it runs and nothing more will
+ * start. */
+void sched_maybe_finish_run(struct sched *s, struct srun *r);
+/* sched_fail.c: t will not succeed; its WAITING dependants end TERMINATED
  * "not run: T failed" (nskipped counts them). */
 void sched_skip_dependants(struct sched *s, struct stask *t);
 

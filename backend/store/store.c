@@ -345,7 +345,10 @@ store_open(const char *datadir, struct store **out)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
+	/* auto_vacuum first: it takes only while the file has no table, and
+	 * WAL mode would write the file's first page (store_schema.c). */
 	if (sqlite3_busy_timeout(st->db, BUSY_SLICE_MS) != SQLITE_OK ||
+	    exec_sql(st, "PRAGMA auto_vacuum = INCREMENTAL") < 0 ||
 	    pragma(st, "PRAGMA journal_mode = WAL", mode, sizeof(mode)) < 0 ||
 	    exec_sql(st, "PRAGMA synchronous = NORMAL") < 0 || store_schema_init(st) < 0)
 		goto fail;

@@ -209,10 +209,6 @@ store_schema_init(struct store *st)
 	}
 	if (from == SCHEMA_VERSION)
 		return incremental(st);
-	/* Only before the first table: a new store gives deleted runs' space
-	 * back (store_run_forget); an old one is converted by incremental. */
-	if (from == 0 && exec_sql(st, "PRAGMA auto_vacuum = INCREMENTAL") < 0)
-		return -1;
 	if (exec_sql(st, "BEGIN IMMEDIATE") < 0)
 		return -1;
 	if (user_version(st, &v) < 0)

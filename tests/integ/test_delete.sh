@@ -66,10 +66,10 @@ jq -n '{name: "bad", tasks: {b: {command: ["false"]}}, steps: [{id: "b", task: "
 bad=$(submit "$T/bad.json")
 wait_state "$bad" FAILED
 left=("${ids[@]:6}") # six SUCCEEDED runs, oldest first
-out=$(timeout "$TO" "$RUNFS" prune --state FAILED --dry-run 2>/dev/null)
+out=$(timeout "$TO" "$RUNFS" prune --mount "$MNT" --state FAILED --dry-run 2>/dev/null)
 assert_eq "would remove $bad (FAILED)" "$out" "prune --state FAILED --dry-run"
 [[ -d $MNT/runs/$bad ]] || fail "a dry run removed $bad"
-out=$(timeout "$TO" "$RUNFS" prune --keep 2 --dry-run 2>/dev/null)
+out=$(timeout "$TO" "$RUNFS" prune --mount "$MNT" --keep 2 --dry-run 2>/dev/null)
 # The newest two ended runs stay: bad and the newest SUCCEEDED one.
 expect=""
 for ((i = ${#left[@]} - 2; i >= 0; i--)); do
@@ -79,7 +79,7 @@ assert_eq "$expect" "$out" "prune --keep 2 --dry-run"
 for id in "${left[@]}"; do [[ -d $MNT/runs/$id ]] || fail "a dry run removed $id"; done
 before_db=$(stat -c %s "$DATA/runfs.db")
 before_du=$(du -sb "$DATA/runs" | cut -f1)
-timeout "$TO" "$RUNFS" prune --keep 2 >"$T/prune.out" 2>&1 || fail "prune --keep 2: $(cat "$T/prune.out")"
+timeout "$TO" "$RUNFS" prune --mount "$MNT" --keep 2 >"$T/prune.out" 2>&1 || fail "prune --keep 2: $(cat "$T/prune.out")"
 assert_eq "$((${#left[@]} - 1))" "$(grep -c "^removed " "$T/prune.out")" "runs prune removed: $(cat "$T/prune.out")"
 for ((i = 0; i < ${#left[@]} - 1; i++)); do gone "${left[i]}" "prune"; done
 assert_eq "$(printf '%s\n' "$bad" "${left[-1]}" "$long" | sort)" "$(ls "$MNT/runs")" "runs left after prune"
@@ -134,6 +134,22 @@ else
 	gone "$many" "the run whose delete was cut"
 fi
 [[ -z $(ls -A "$DATA/trash" 2>/dev/null) ]] || fail "the trash is not empty after the start: $(ls "$DATA/trash")"
-echo stop >"$MNT/runs/$long/ctl" 2>/dev/null || true
 stop_runfs any
+
+# The same on the local runtime: its daemon runs the runs, the mount
+# deletes them.
+start_runfs local
+id=$(submit "$hello")
+wait_state "$id" SUCCEEDED
+slow=$(submit "$T/long.json")
+wait_state "$slow" RUNNING
+out=$(timeout "$TO" rmdir "$MNT/runs/$slow" 2>&1) && fail "local: rmdir of a running run succeeded"
+assert_contains "$out" "Device or resource busy" "local: rmdir of a running run"
+timeout "$TO" rm -r "$MNT/runs/$id" || fail "local: rm -r of an ended run"
+gone "$id" "local: rm -r"
+wr "$MNT/runs/$slow/ctl" kill
+wait_state "$slow" TERMINATED
+timeout "$TO" "$RUNFS" rm "$slow" >/dev/null || fail "local: runfs rm of the killed run"
+gone "$slow" "local: runfs rm"
+stop_runfs
 check_stderr

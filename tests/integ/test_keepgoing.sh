@@ -59,6 +59,18 @@ assert_eq WAITING "$(rd "$MNT/runs/$id/tasks/sum/status")" "the fan-in under the
 assert_contains "$(submit_raw <(jq '.on_failure = "later"' "$T/keep.json") || true)" \
 	'on_failure: expected "stop" or "continue"' "a bad on_failure"
 
+# The same keep-going on the local runtime, smaller: 20 copies, w.3 fails.
+stop_runfs
+start_runfs local
+jq '.steps[0].foreach.i = [range(20)] | .name = "keeplocal"' "$T/keep.json" >"$T/keep20.json"
+id=$(submit "$T/keep20.json")
+WAIT_TIMEOUT=60 wait_state "$id" FAILED
+S=$(rd "$MNT/runs/$id/status.json")
+assert_eq "19 1 TERMINATED" "$(jq -r '"\([.task_runs[] | select(.task == "w" and .state == "SUCCEEDED")] | length) \(.tasks.FAILED) \(.task_runs[] | select(.id == "sum") | .state)"' <<<"$S")" \
+	"local: SUCCEEDED and FAILED copies, and the fan-in"
+stop_runfs
+start_runfs in_process
+
 # retry_delay: [1, 2] then 2 again; the starts of the attempts show it.
 for runtime in in_process local; do
 	[[ $runtime == local ]] && { stop_runfs; start_runfs local; }

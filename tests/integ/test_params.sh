@@ -18,7 +18,7 @@ assert_eq "3 hg38 false" "$(rd "$MNT/runs/$id/results/0")" "the defaults"
 assert_eq '{"n":"3","genome":"hg38","verbose":"false"}' "$(jq -c . <"$MNT/runs/$id/params.json")" "params.json of the defaults"
 
 # From the command line.
-id=$(timeout "$TO" "$RUNFS" submit "$T/par.json" --param n=20 --param genome=mm10)
+id=$(timeout "$TO" "$RUNFS" submit --mount "$MNT" "$T/par.json" --param n=20 --param genome=mm10)
 wait_state "$id" SUCCEEDED
 assert_eq "20 mm10 false" "$(rd "$MNT/runs/$id/results/0")" "--param n=20 --param genome=mm10"
 assert_eq '{"n":"20","genome":"mm10","verbose":"false"}' "$(jq -c . <"$MNT/runs/$id/params.json")" "params.json"
@@ -35,7 +35,7 @@ assert_eq '7' "$(jq -r .params.n <"$MNT/runs/$id/definition.json")" "definition.
 # Refusals: an unknown name, from both; a bad value; a reference to an
 # undeclared parameter.
 n_before=$(rd "$MNT/index" | wc -l)
-out=$("$RUNFS" submit "$T/par.json" --param threads=4 2>&1) && fail "an unknown --param was accepted"
+out=$("$RUNFS" submit --mount "$MNT" "$T/par.json" --param threads=4 2>&1) && fail "an unknown --param was accepted"
 assert_contains "$out" 'unknown parameter "threads" (the definition declares: n, genome, verbose)' "--param threads=4"
 jq -n --slurpfile d "$T/par.json" '{definition: $d[0], params: {nope: 1}}' >"$T/bad1.json"
 assert_contains "$(submit_raw "$T/bad1.json")" 'error: params.nope: unknown parameter "nope"' "an unknown name written"
@@ -46,7 +46,7 @@ assert_contains "$(submit_raw "$T/bad3.json")" 'error: steps[0].args.n.param: un
 	"a reference to an undeclared parameter"
 jq -n --slurpfile d "$T/par.json" '{definition: $d[0], extra: 1}' >"$T/bad4.json"
 assert_contains "$(submit_raw "$T/bad4.json")" 'error: extra: unknown field of a submission' "an unknown field beside definition"
-out=$("$RUNFS" submit "$T/par.json" --param =4 2>&1) && fail "--param =4 was accepted"
+out=$("$RUNFS" submit --mount "$MNT" "$T/par.json" --param =4 2>&1) && fail "--param =4 was accepted"
 assert_contains "$out" "--param takes NAME=VALUE" "--param =4"
 assert_eq "$n_before" "$(rd "$MNT/index" | wc -l)" "runs recorded after the refusals"
 

@@ -66,7 +66,7 @@ wait_retryable(const char *id)
 	for (int i = 0; i < 2000 && !ok; i++) {
 		if (backend_run_seq(b, seq, &r) != RF_OK)
 			return 0;
-		ok = strcmp(backend_verbs(&r), "retry") == 0;
+		ok = strcmp(backend_verbs(&r), "retry rerun") == 0;
 		run_rec_free(&r);
 		if (!ok)
 			usleep(10000);
@@ -219,7 +219,7 @@ main(void)
 	struct run_rec r = {0};
 	backend_run(b, bad, &r);
 	CHECK_STR(r.message, "task f failed: exited with status 3");
-	CHECK_STR(backend_verbs(&r), "retry");
+	CHECK_STR(backend_verbs(&r), "retry rerun");
 	char *p = NULL, *c = NULL;
 	size_t len;
 	CHECK(backend_result(b, r.seq, 0, &p, &c, &len, &err) == RF_FAILED);

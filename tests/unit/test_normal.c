@@ -25,6 +25,12 @@ static const char *const defs[] = {
     "{\"name\": \"lit\", \"tasks\": {\"t\": {\"command\": [\"echo\", \"{x}\"]}},"
     " \"steps\": [{\"id\": \"a\", \"task\": \"t\", \"args\": {\"x\": \"hello world\"}},"
     "  {\"id\": \"b\", \"task\": \"t\", \"args\": {\"x\": {\"from\": \"a\"}}}]}",
+    /* params, on_failure at the top and on a step, retry_delay */
+    "{\"name\": \"day2\", \"params\": {\"n\": 10, \"g\": \"hg38\"}, \"on_failure\": \"continue\","
+    " \"tasks\": {\"t\": {\"command\": [\"echo\", \"{x}\"], \"retries\": 3, \"retry_delay\": [5, 0.5]}},"
+    " \"steps\": [{\"id\": \"a\", \"task\": \"t\", \"args\": {\"x\": {\"param\": \"n\"}}},"
+    "  {\"id\": \"b\", \"task\": \"t\", \"on_failure\": \"stop\", \"args\": {\"x\": {\"param\": "
+    "\"g\"}}}]}",
 };
 
 static void
@@ -63,12 +69,18 @@ same(const struct defn *a, const struct defn *b)
 		CHECK(x->cpu_milli == y->cpu_milli && x->memory_bytes == y->memory_bytes);
 		CHECK(x->disk_bytes == y->disk_bytes && x->gpus == y->gpus);
 		CHECK(x->retries == y->retries && x->timeout == y->timeout);
+		CHECK(x->nretry_delay == y->nretry_delay);
+		for (int j = 0; j < x->nretry_delay && j < y->nretry_delay; j++)
+			CHECK(x->retry_delay[j] == y->retry_delay[j]);
 	}
+	CHECK(a->nparams == b->nparams && a->keep_going == b->keep_going);
+	same_strv(a->param_names, b->param_names, a->nparams);
+	same_strv(a->param_values, b->param_values, a->nparams);
 	for (int i = 0; i < a->nsteps && i < b->nsteps; i++) {
 		const struct defn_step *x = &a->steps[i], *y = &b->steps[i];
 		CHECK_STR(x->id, y->id);
 		CHECK(x->task == y->task && x->nargs == y->nargs && x->nfe == y->nfe &&
-		      x->ncopies == y->ncopies);
+		      x->ncopies == y->ncopies && x->keep_going == y->keep_going);
 		CHECK(a->order[i] == b->order[i]);
 		for (int j = 0; j < x->nargs && j < y->nargs; j++) {
 			CHECK_STR(x->args[j].name, y->args[j].name);
@@ -136,6 +148,22 @@ main(void)
 		free(err);
 		free(text);
 		defn_free(d);
+	}
+	/* What the third parsed into: literals from params, each step's
+	 * on_failure, the delays. */
+	{
+		struct defn *d = NULL;
+		char *err = NULL;
+		CHECK(defn_parse(defs[2], strlen(defs[2]), &d, &err) == 0 && d != NULL);
+		if (d) {
+			CHECK(d->steps[0].args[0].kind == ARG_LIT);
+			CHECK_STR(d->steps[0].args[0].lit, "10");
+			CHECK_STR(d->steps[1].args[0].lit, "hg38");
+			CHECK(d->steps[0].keep_going == 1 && d->steps[1].keep_going == 0);
+			CHECK(d->tasks[0].nretry_delay == 2 && d->tasks[0].retry_delay[1] == 0.5);
+		}
+		defn_free(d);
+		free(err);
 	}
 	return check_done();
 }

@@ -260,6 +260,39 @@ test_lists(struct store *st)
 	free(act);
 }
 
+/* Forgetting the newest run: its rows go, one event says so, and the
+ * next run does not take its seq (inode numbers are made of it), nor the
+ * next event a seq other processes have passed; the rerun mark. */
+static void
+test_forget(struct store *st)
+{
+	struct run_rec run, got;
+	struct task_rec tasks[2] = {0};
+	int64_t seq, last, when;
+
+	make_run(&run, "wf.gone.0000001");
+	for (int i = 0; i < 2; i++) {
+		tasks[i].idx = i;
+		snprintf(tasks[i].id, sizeof(tasks[i].id), "t%d", i);
+		tasks[i].state = ST_SUCCEEDED;
+		tasks[i].message = tasks[i].parents = tasks[i].command = tasks[i].inputs =
+		    tasks[i].outputs = "";
+	}
+	CHECK(store_run_create(st, &run, tasks, 2, "{}") == RF_OK);
+	seq = run.seq;
+	CHECK(store_run_rerun(st, seq) == 0);
+	CHECK(store_run_set_rerun(st, seq, 1) == RF_OK && store_flush(st) == RF_OK);
+	CHECK(store_run_rerun(st, seq) == 1);
+	last = store_event_latest(st, &when);
+	CHECK(store_run_forget(st, seq, ST_SUCCEEDED) == RF_OK);
+	CHECK(store_run_get(st, "wf.gone.0000001", &got) == RF_NOENT);
+	CHECK(store_task_list(st, seq, 0, 4, tasks) == 0);
+	CHECK(store_event_latest(st, &when) > last);
+	make_run(&run, "wf.next.0000002");
+	CHECK(store_run_create(st, &run, NULL, 0, "{}") == RF_OK);
+	CHECK(run.seq > seq);
+}
+
 /* runs.done follows every change into and out of the completed states
  * (a retry sends task runs back to WAITING), and listings by state. */
 static void
@@ -478,6 +511,7 @@ main(void)
 	test_basics(st, st2, &f, &seq);
 	store_set_feed(st, NULL, NULL);
 	test_lists(st);
+	test_forget(st);
 	test_done(st);
 	test_attempts(st, seq);
 	store_close(st2);

@@ -54,6 +54,7 @@ backend_check(const struct backend_opts *o, struct backend **out, char **err)
 		return RF_NOMEM;
 	pthread_mutex_init(&b->cache_mu, NULL);
 	pthread_mutex_init(&b->config_mu, NULL);
+	pthread_mutex_init(&b->control_mu, NULL);
 	b->datadir = strdup(o->datadir);
 	b->config = strdup(runtime_canonical(o->config));
 	if (b->datadir == NULL || b->config == NULL)
@@ -171,6 +172,7 @@ backend_close(struct backend *b)
 	}
 	pthread_mutex_destroy(&b->cache_mu);
 	pthread_mutex_destroy(&b->config_mu);
+	pthread_mutex_destroy(&b->control_mu);
 	free(b->datadir);
 	free(b->config);
 	free(b);

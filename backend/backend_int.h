@@ -24,6 +24,9 @@ struct backend {
 	struct plan cache_plan;
 	/* configurations (configs.c): config is the mount's default */
 	pthread_mutex_t config_mu;
+	/* One control verb, rerun or delete at a time: FUSE answers on many
+	 * threads, and a start must not meet a delete of the same run. */
+	pthread_mutex_t control_mu;
 	char config_file[4096]; /* "" when HOME and XDG_CONFIG_HOME are unset */
 };
 

@@ -48,6 +48,21 @@ verb_allowed(const struct run_rec *r, const char *verb)
 	return 0;
 }
 
+/* The verbs let only an ended run get here, but the runtime keeps a run
+ * until its end is committed (sched_save.c): the rest of a turn, or a
+ * retry when the store was locked. A verb written right after the run
+ * ended must not fail for that. */
+static enum rerr
+wait_released(struct runtime *rt, int64_t seq)
+{
+	for (int i = 0; rt->ops->executing(rt, seq); i++) {
+		if (i == RELAUNCH_WAIT_MS / 10)
+			return RF_BUSY;
+		usleep(10000);
+	}
+	return RF_OK;
+}
+
 /* Records the run as waiting again before the runtime picks it up, so that
  * a status read right after the write already shows it is not over. */
 static enum rerr
@@ -55,15 +70,8 @@ relaunch(struct backend *b, struct runtime *rt, struct run_rec *r)
 {
 	enum rerr e;
 
-	/* The verbs let only an ended run get here, but the runtime keeps a
-	 * run until its end is committed (sched_save.c): the rest of a turn,
-	 * or a retry when the store was locked. A retry written right after
-	 * the run ended must not fail for that. */
-	for (int i = 0; rt->ops->executing(rt, r->seq); i++) {
-		if (i == RELAUNCH_WAIT_MS / 10)
-			return RF_BUSY;
-		usleep(10000);
-	}
+	if ((e = wait_released(rt, r->seq)) != RF_OK)
+		return e;
 	r->state = ST_WAITING;
 	r->prepared = 0;
 	r->ended = 0;
@@ -90,8 +98,9 @@ backend_control(struct backend *b, const char *run_id, const char *verb, char **
 		*err = errf("unknown verb \"%s\" (verbs: start stop kill retry)", verb);
 		return RF_INVAL;
 	}
+	pthread_mutex_lock(&b->control_mu);
 	if ((e = store_run_get(b->st, run_id, &r)) != RF_OK)
-		return e;
+		goto out;
 	rt = runtime_for(b, r.config);
 	if (!verb_allowed(&r, verb)) {
 		*err = errf("%s does not apply to a %s run (accepted now: %s)", verb,
@@ -121,6 +130,7 @@ backend_control(struct backend *b, const char *run_id, const char *verb, char **
 	if (e == RF_OK)
 		log_info("run %s: %s", run_id, verb);
 out:
+	pthread_mutex_unlock(&b->control_mu);
 	run_rec_free(&r);
 	return e;
 }
@@ -175,6 +185,7 @@ backend_rerun(struct backend *b, const char *run_id, char *const *names, int n, 
 	struct defn *d = NULL;
 	struct plan p = {0};
 	unsigned char *want = NULL;
+	struct runtime *rt;
 	char *text = NULL;
 	int normal, count = 0;
 	enum rerr e;
@@ -184,9 +195,11 @@ backend_rerun(struct backend *b, const char *run_id, char *const *names, int n, 
 		*err = errf("rerun needs the task runs to run again: rerun T1 T2");
 		return RF_INVAL;
 	}
+	pthread_mutex_lock(&b->control_mu);
 	if ((e = store_run_get(b->st, run_id, &r)) != RF_OK)
-		return e;
-	if (!verb_allowed(&r, "rerun")) {
+		goto out;
+	rt = runtime_for(b, r.config);
+	if (!verb_allowed(&r, "rerun") || wait_released(rt, r.seq) != RF_OK) {
 		*err = errf("rerun applies to an ended run; %s is %s", run_id, state_name(r.state));
 		e = RF_BUSY;
 		goto out;
@@ -207,17 +220,22 @@ backend_rerun(struct backend *b, const char *run_id, char *const *names, int n, 
 		t.state = ST_WAITING;
 		t.has_exit = 0;
 		t.started = t.ended = 0;
+		/* Its retries afresh, as a new run's. */
+		t.max_attempts = t.attempts + d->tasks[d->steps[p.tr_step[i]].task].retries + 1;
 		free(t.message);
 		t.message = strdup("to run again (rerun)");
 		e = store_task_update(b->st, &t);
 		task_rec_free(&t);
 		count++;
 	}
-	if (e == RF_OK && (e = store_run_set_rerun(b->st, r.seq, 1)) == RF_OK)
-		e = relaunch(b, runtime_for(b, r.config), &r);
+	if (e == RF_OK && (e = store_run_set_rerun(b->st, r.seq, 1)) == RF_OK &&
+	    (e = relaunch(b, rt, &r)) != RF_OK)
+		/* Not launched: a later retry must not take it for a rerun. */
+		store_run_set_rerun(b->st, r.seq, 0);
 	if (e == RF_OK)
 		log_info("run %s: rerun of %d task runs", run_id, count);
 out:
+	pthread_mutex_unlock(&b->control_mu);
 	free(want);
 	free(text);
 	plan_free(&p);

@@ -36,10 +36,13 @@ finish(struct backend *b, const struct run_rec *r, const char *trash, char **err
 	enum rerr e;
 
 	/* Its files elsewhere go first: a mount scanning them would take the
-	 * run up again once its rows are gone. */
-	if (rt->ops->forget && rt->ops->forget(rt, r, &why) != RF_OK)
-		log_warnx("run %s: %s", r->id, why ? why : "its runtime's files stay");
-	free(why);
+	 * run up again once its rows are gone. When they cannot, the run
+	 * stays whole (its folder comes back from the trash). */
+	if (rt->ops->forget && (e = rt->ops->forget(rt, r, &why)) != RF_OK) {
+		*err = errf("run %s is not deleted: %s", r->id, why ? why : rerr_str(e));
+		free(why);
+		return e;
+	}
 	if ((e = store_run_forget(b->st, r->seq, r->state)) != RF_OK) {
 		*err = errf("cannot forget run %s: %s", r->id, rerr_str(e));
 		return e;
@@ -59,8 +62,9 @@ backend_delete(struct backend *b, const char *id, char **err)
 	enum rerr e;
 
 	*err = NULL;
+	pthread_mutex_lock(&b->control_mu);
 	if ((e = store_run_get(b->st, id, &r)) != RF_OK)
-		return e;
+		goto out;
 	rt = runtime_for(b, r.config);
 	if (!(r.prepared && r.state == ST_WAITING) &&
 	    (!run_rec_ended(&r) || rt->ops->executing(rt, r.seq))) {
@@ -85,8 +89,10 @@ backend_delete(struct backend *b, const char *id, char **err)
 		e = RF_IO;
 		goto out;
 	}
-	e = finish(b, &r, trash, err);
+	if ((e = finish(b, &r, trash, err)) != RF_OK && rename(trash, dir) < 0)
+		log_warn("run %s: cannot bring %s back", id, trash);
 out:
+	pthread_mutex_unlock(&b->control_mu);
 	run_rec_free(&r);
 	return e;
 }

@@ -86,10 +86,20 @@ cli_submit(const struct cli_command *c, int argc, char **argv)
 			json_decref(params);
 			return 1;
 		}
+		/* A file that is already {"definition", "params"}: the options
+		 * go into its parts. */
+		json_t *def = json_is_object(json_object_get(d, "definition"))
+				  ? json_object_get(d, "definition")
+				  : d;
 		if (config)
-			json_object_set_new(d, "config", json_string(config));
-		if (json_object_size(params) > 0)
+			json_object_set_new(def, "config", json_string(config));
+		if (json_object_size(params) > 0 && def != d) {
+			if (!json_is_object(json_object_get(d, "params")))
+				json_object_set_new(d, "params", json_object());
+			json_object_update(json_object_get(d, "params"), params);
+		} else if (json_object_size(params) > 0) {
 			d = json_pack("{s:o, s:O}", "definition", d, "params", params);
+		}
 		text = d ? json_dumps(d, JSON_COMPACT) : NULL;
 		len = text ? strlen(text) : 0;
 		json_decref(d);

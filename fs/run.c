@@ -95,10 +95,13 @@ run_usage(int64_t seq)
 static json_t *
 task_run_json(const struct task_rec *t)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:i, s:o, s:o, s:o}", "id", t->id, "task", t->task,
-			 "step", t->step, "state", state_name(t->state), "attempts", t->attempts,
-			 "started", json_time(t->started), "ended", json_time(t->ended),
-			 "exit_code", t->has_exit ? json_integer(t->exit_code) : json_null());
+	/* SUCCEEDED without an attempt: a cache hit (engine/cache.c). */
+	return json_pack("{s:s, s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:b}", "id", t->id, "task",
+			 t->task, "step", t->step, "state", state_name(t->state), "attempts",
+			 t->attempts, "started", json_time(t->started), "ended",
+			 json_time(t->ended), "exit_code",
+			 t->has_exit ? json_integer(t->exit_code) : json_null(), "cached",
+			 t->state == ST_SUCCEEDED && t->attempts == 0);
 }
 
 static int

@@ -60,28 +60,50 @@ enum task_file {
 	TF_USAGE,
 	TF_NFILES
 };
-enum task_log { TL_STDOUT, TL_STDERR, TL_LOGS, TL_SYSTEM };
+enum task_log { TL_STDOUT, TL_STDERR, TL_LOGS, TL_SYSTEM, TL_KEY, TL_KEY_JSON };
 
-static const char *const task_names[] = {"status",  "exit_code", "attempts", "started", "ended",
-					 "message", "task",	 "parents",  "command", "usage",
-					 "stdout",  "stderr",	 "logs",     "system",	"inputs",
-					 "outputs", "ctl"};
+static const char *const task_names[] = {
+    "status",	 "exit_code",	   "attempts", "started", "ended",  "message",	  "task",
+    "parents",	 "command",	   "usage",    "stdout",  "stderr", "logs",	  "system",
+    "cache_key", "cache_key.json", "inputs",   "outputs", "ctl",    "cached_from"};
 static const enum kind task_kinds[] = {
-    K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_FILE,
-    K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_LOG,  K_TASK_LOG,
-    K_TASK_LOG,	 K_TASK_LOG,  K_INPUTS,	   K_OUTPUTS,	K_TASK_CTL};
-#define NTASK 17
+    K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_FILE,  K_TASK_FILE,
+    K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_LOG,	K_TASK_LOG,  K_TASK_LOG,   K_TASK_LOG,
+    K_TASK_LOG,	 K_TASK_LOG,  K_INPUTS,	   K_OUTPUTS,	K_TASK_CTL,  K_TASK_CACHED};
+#define NTASK 20
+
+/* A cache hit: SUCCEEDED without an attempt; it took an earlier task
+ * run's files (engine/cache.c). */
+static int
+task_cached(const struct task_rec *t)
+{
+	return t->state == ST_SUCCEEDED && t->attempts == 0;
+}
+
+/* cached_from is there only for a hit. */
+static int
+cached_from_exists(const struct node *dir)
+{
+	struct task_rec t = {0};
+	int yes;
+
+	if (node_task(dir, &t) != 0)
+		return 0;
+	yes = task_cached(&t);
+	task_rec_free(&t);
+	return yes;
+}
 
 static int
 task_lookup(const struct node *dir, const char *name, struct node *child)
 {
 	int i = name_index(task_names, NTASK, name);
 
-	if (i < 0)
+	if (i < 0 || (task_kinds[i] == K_TASK_CACHED && !cached_from_exists(dir)))
 		return ENOENT;
 	*child = (struct node){.kind = task_kinds[i], .run = dir->run, .task = dir->task};
 	child->sub = task_kinds[i] == K_TASK_LOG ? i - TF_NFILES : (i < TF_NFILES ? i : 0);
-	if (task_kinds[i] == K_TASK_CTL)
+	if (task_kinds[i] == K_TASK_CTL || task_kinds[i] == K_TASK_CACHED)
 		child->sub = 0;
 	return 0;
 }
@@ -89,11 +111,12 @@ task_lookup(const struct node *dir, const char *name, struct node *child)
 static int
 task_list(const struct node *dir, off_t from, fill_fn fill, void *ctx)
 {
-	return list_names(dir, task_names, NTASK, from, fill, ctx);
+	return list_names(dir, task_names, NTASK - !cached_from_exists(dir), from, fill, ctx);
 }
 
-const struct kind_ops task_ops = {
-    .mode = 0555, .lookup = task_lookup, .list = task_list, .fixed_list = 1};
+/* Not a fixed list: cached_from comes with a hit, which a task run still
+ * waiting may yet be. */
+const struct kind_ops task_ops = {.mode = 0555, .lookup = task_lookup, .list = task_list};
 
 static int
 add_time(struct buf *out, int64_t ms)
@@ -203,9 +226,12 @@ task_log_path(const struct node *n, char *path, int64_t *mtime)
 		rc = path_task_log(path, dd, r.id, t.id);
 	else if (n->sub == TL_SYSTEM)
 		rc = path_task_system(path, dd, r.id, t.id);
-	else /* before the first attempt there is no file: it reads empty */
-		rc = path_attempt_file(path, dd, r.id, t.id, t.attempts ? t.attempts : 1,
-				       files[n->sub]);
+	else if (n->sub == TL_KEY || n->sub == TL_KEY_JSON)
+		rc = path_task_file(path, dd, r.id, t.id, n->sub == TL_KEY ? "key" : "key.json");
+	else /* before the first attempt there is no file: it reads empty;
+	      * a cache hit's files are its attempt 0 */
+		rc = path_attempt_file(path, dd, r.id, t.id,
+				       t.attempts ? t.attempts : !task_cached(&t), files[n->sub]);
 	task_rec_free(&t);
 	run_rec_free(&r);
 	return rc < 0 ? ENAMETOOLONG : 0;
@@ -449,3 +475,37 @@ task_ctl_write(const struct node *n, struct fh *fh, const char *data, size_t len
 
 const struct kind_ops task_ctl_ops = {
     .mode = 0644, .render = task_ctl_render, .write = task_ctl_write};
+
+/* tasks/<t>/cached_from: a link to the task run whose outputs a cache hit
+ * took, ../../../<run>/tasks/<task> (dangling once that run is deleted:
+ * the cache keeps the files). */
+static int
+cached_readlink(const struct node *n, struct buf *target, int64_t *mtime)
+{
+	struct run_rec r = {0};
+	struct task_rec t = {0};
+	char path[PATH_MAX_], dir[PATH_MAX_], *from = NULL;
+	size_t len;
+	int err;
+
+	if ((err = node_run_brief(n, &r)) != 0)
+		return err;
+	if ((err = node_task(n, &t)) == 0) {
+		*mtime = t.updated;
+		if (path_task_file(path, backend_files(fs_backend, r.config, dir, sizeof(dir)),
+				   r.id, t.id, "cached") < 0 ||
+		    read_file(path, 4096, &from, &len) < 0)
+			err = ENOENT;
+		else if (memchr(from, '/', len) == NULL ||
+			 buf_printf(target, "../../../%.*s/tasks/%.*s", (int)strcspn(from, "/"),
+				    from, (int)strcspn(strchr(from, '/') + 1, "\n"),
+				    strchr(from, '/') + 1) < 0)
+			err = EIO;
+		free(from);
+		task_rec_free(&t);
+	}
+	run_rec_free(&r);
+	return err;
+}
+
+const struct kind_ops task_cached_ops = {.mode = 0777, .readlink = cached_readlink};

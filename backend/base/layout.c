@@ -30,7 +30,13 @@ path_task_log(char *out, const char *datadir, const char *run, const char *task)
 int
 path_task_system(char *out, const char *datadir, const char *run, const char *task)
 {
-	return fit(snprintf(out, PATH_MAX_, "%s/runs/%s/logs.d/%s.system", datadir, run, task));
+	return path_task_file(out, datadir, run, task, "system");
+}
+
+int
+path_task_file(char *out, const char *datadir, const char *run, const char *task, const char *what)
+{
+	return fit(snprintf(out, PATH_MAX_, "%s/runs/%s/logs.d/%s.%s", datadir, run, task, what));
 }
 
 int

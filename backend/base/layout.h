@@ -6,6 +6,9 @@
  *   DATA/runs/<run>/logs.d/<task>.log            every attempt, stdout+stderr
  *   DATA/runs/<run>/logs.d/<task>.system         what the runtime itself said
  *                                                (a Slurm job's own output)
+ *   DATA/runs/<run>/logs.d/<task>.key            its cache key (engine/cache.c),
+ *   DATA/runs/<run>/logs.d/<task>.key.json       what went into it,
+ *   DATA/runs/<run>/logs.d/<task>.cached         "run/task" a cache hit took
  *   DATA/runs/<run>/logs.d/<task>.<n>.stdout     attempt n's standard output
  *   DATA/runs/<run>/logs.d/<task>.<n>.stderr
  *   DATA/runs/<run>/logs.d/<task>.<n>.stdin      what attempt n read
@@ -34,6 +37,9 @@ int path_run_file(char *out, const char *datadir, const char *run, const char *f
 int path_task_log(char *out, const char *datadir, const char *run, const char *task);
 /* What the runtime said of the task run's jobs (Slurm's job output). */
 int path_task_system(char *out, const char *datadir, const char *run, const char *task);
+/* One of the task run's own files in logs.d: <task>.<what>. */
+int path_task_file(char *out, const char *datadir, const char *run, const char *task,
+		   const char *what);
 /* file is "stdout", "stderr", "stdin", "outputs" or "work". */
 int path_attempt_file(char *out, const char *datadir, const char *run, const char *task, int n,
 		      const char *file);

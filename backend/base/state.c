@@ -18,7 +18,8 @@ state_name(int st)
 int
 state_parse(const char *name)
 {
-	for (int i = 0; i < ST_COUNT; i++)
+	/* NULL too: a field missing from a record read back is no state. */
+	for (int i = 0; name && i < ST_COUNT; i++)
 		if (strcmp(names[i], name) == 0)
 			return i;
 	return -1;

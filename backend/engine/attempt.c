@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "bind.h"
+#include "cache.h"
 #include "guard.h"
 #include "launcher.h"
 #include "log.h"
@@ -428,6 +429,55 @@ launch_free(struct launch *j, const struct defn_task *task)
  * holds its share of the cores from now on; attempt_launched goes on once
  * the process runs (or could not be started).
  */
+static void
+write_text(const char *path, const char *text)
+{
+	if (write_file(path, text, strlen(text), 0600) < 0)
+		log_warn("%s", path);
+}
+
+/*
+ * A task with "cache": its key, kept for tasks/<t>/cache_key(.json); on a
+ * hit the task run SUCCEEDED at once, without a process or an attempt,
+ * with the outputs of the task run it came from (cache.c). 1 on a hit.
+ */
+static int
+take_from_cache(struct sched *s, struct stask *t, const struct defn_task *task,
+		const struct defn_step *step, char *const *values)
+{
+	struct srun *r = t->run;
+	char path[PATH_MAX_], from[RUN_ID_MAX + TASK_ID_MAX + 16], *json = NULL;
+
+	if (cache_key(task, step, r->plan.tr_copy[t->rec.idx], values, t->cache_key, &json) < 0) {
+		t->cache_key[0] = '\0';
+		free(json);
+		return 0;
+	}
+	if (path_task_file(path, s->datadir, r->rec.id, t->rec.id, "key.json") == 0)
+		write_text(path, json);
+	free(json);
+	if (path_task_file(path, s->datadir, r->rec.id, t->rec.id, "key") == 0)
+		write_text(path, t->cache_key);
+	if (!cache_take(s->datadir, t->cache_key, r->rec.id, task, t->rec.id, from, sizeof(from)))
+		return 0;
+	if (path_task_file(path, s->datadir, r->rec.id, t->rec.id, "cached") == 0)
+		write_text(path, from);
+	t->cached = 1;
+	t->rec.attempts = 0;
+	t->rec.has_exit = 1;
+	t->rec.exit_code = 0;
+	t->rec.started = t->rec.ended = now_ms();
+	replace_str(&t->rec.message, errf("cached: from %s", from));
+	if (r->rec.state == ST_WAITING) {
+		r->rec.state = ST_RUNNING;
+		if (r->rec.started == 0)
+			r->rec.started = now_ms();
+		sched_run_update(s, r);
+	}
+	sched_task_succeeded(s, t);
+	return 1;
+}
+
 void
 attempt_start(struct sched *s, struct stask *t)
 {
@@ -466,6 +516,8 @@ attempt_start(struct sched *s, struct stask *t)
 		goto nomem;
 	replace_str(&t->rec.command, json_strings(argv, task->argc));
 	replace_str(&t->rec.inputs, bind_inputs_json(task, (const char *const *)av.values));
+	if (task->cache && take_from_cache(s, t, task, step, av.values))
+		goto out;
 	if (prepare_attempt(s, t, task, n, stdin_text, err, sizeof(err)) < 0)
 		goto fail;
 	if (path_attempt_file(outdir, s->datadir, r->rec.id, t->rec.id, n, "outputs") < 0 ||
@@ -566,9 +618,12 @@ attempt_finish(struct sched *s, struct stask *t)
 {
 	char why[512] = "";
 
-	if (end_attempt(s, t, 0, why, sizeof(why)))
+	if (end_attempt(s, t, 0, why, sizeof(why))) {
+		if (t->cache_key[0])
+			cache_save(s->datadir, t->cache_key, t->run->rec.id, sched_task_def(t),
+				   t->rec.id, t->rec.attempts);
 		sched_task_succeeded(s, t);
-	else
+	} else
 		sched_task_failed(s, t, why);
 }
 

@@ -9,6 +9,7 @@
  * needs a lock but those queues.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -149,7 +150,8 @@ sched_task_succeeded(struct sched *s, struct stask *t)
 	int step = r->plan.tr_step[t->rec.idx];
 
 	t->rec.state = ST_SUCCEEDED;
-	sched_set_message(&t->rec.message, "");
+	if (!t->cached)
+		sched_set_message(&t->rec.message, "");
 	sched_task_update(s, t);
 	r->nsucceeded++;
 	for (int c = 0; c < r->plan.step_nchildren[step]; c++) {
@@ -307,7 +309,8 @@ check_deadlines(struct sched *s)
 			next = d;
 		}
 	}
-	return next < 0 ? -1 : (int)(next - now);
+	/* A retry_delay may be longer than poll()'s int of milliseconds. */
+	return next < 0 ? -1 : next - now > INT_MAX ? INT_MAX : (int)(next - now);
 }
 
 static void

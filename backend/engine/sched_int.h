@@ -50,6 +50,8 @@ struct stask {
 	 * holding its parents' successes (sched_save.c). */
 	int64_t start_after;
 	int64_t not_before; /* retry_delay: monotonic ms before which it waits */
+	char cache_key[65]; /* its key (cache.c) once computed, "" when none */
+	int cached;	    /* it took an earlier task run's outputs (a hit) */
 };
 
 struct srun {

@@ -92,6 +92,21 @@ sched_load_run(struct sched *s, int64_t seq)
 		for (int i = 0; i < got; i++)
 			r->t[from + i].rec = page[i];
 	}
+	/* What can fail comes before the first task update: those are queued
+	 * for saving (sched_save.c) and point into r. */
+	/* The run's flat folders (layout.h), made once for all its tasks. */
+	for (size_t i = 0; i < sizeof(run_dirs) / sizeof(run_dirs[0]); i++) {
+		if (path_run_file(path, s->datadir, r->rec.id, run_dirs[i]) < 0 ||
+		    (mkdir(path, 0700) < 0 && errno != EEXIST)) {
+			log_warn("run %s: %s", r->rec.id, run_dirs[i]);
+			goto fail;
+		}
+	}
+	if (path_run_file(path, s->datadir, r->rec.id, "logs") < 0 ||
+	    (r->log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0) {
+		log_warn("run %s: open logs", r->rec.id);
+		goto fail;
+	}
 	rerun = store_run_rerun(s->st, seq);
 	for (int i = 0; i < r->ntasks; i++) {
 		struct stask *t = &r->t[i];
@@ -136,19 +151,6 @@ sched_load_run(struct sched *s, int64_t seq)
 			sched_skip_dependants(s, &r->t[i]);
 	if (rerun)
 		store_run_set_rerun(s->st, seq, 0);
-	/* The run's flat folders (layout.h), made once for all its tasks. */
-	for (size_t i = 0; i < sizeof(run_dirs) / sizeof(run_dirs[0]); i++) {
-		if (path_run_file(path, s->datadir, r->rec.id, run_dirs[i]) < 0 ||
-		    (mkdir(path, 0700) < 0 && errno != EEXIST)) {
-			log_warn("run %s: %s", r->rec.id, run_dirs[i]);
-			goto fail;
-		}
-	}
-	if (path_run_file(path, s->datadir, r->rec.id, "logs") < 0 ||
-	    (r->log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0) {
-		log_warn("run %s: open logs", r->rec.id);
-		goto fail;
-	}
 	r->rec.state = r->nsucceeded > 0 ? ST_RUNNING : ST_WAITING;
 	r->rec.prepared = 0;
 	r->rec.owner = getpid();

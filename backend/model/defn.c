@@ -18,7 +18,7 @@
 #include "util.h"
 
 static const char *const top_fields[] = {"version", "name",   "config",	    "tasks", "steps",
-					 "results", "params", "on_failure", NULL};
+					 "results", "params", "on_failure", "cache", NULL};
 
 static int
 set_err(struct ctx *c, char *msg)
@@ -372,6 +372,14 @@ parse_params(struct ctx *c, json_t *obj)
 }
 
 int
+defn_bool(struct ctx *c, json_t *v)
+{
+	if (json_is_boolean(v))
+		return json_is_true(v);
+	return defn_fail(c, "expected true or false, got %s", defn_got(c, v));
+}
+
+int
 defn_on_failure(struct ctx *c, json_t *v)
 {
 	if (json_is_string(v) && strcmp(json_string_value(v), "continue") == 0)
@@ -427,6 +435,12 @@ parse_top(struct ctx *c, json_t *root)
 	if ((v = json_object_get(root, "on_failure")) != NULL) {
 		old = defn_path_key(c, "on_failure");
 		if ((d->keep_going = defn_on_failure(c, v)) < 0)
+			return -1;
+		defn_path_pop(c, old);
+	}
+	if ((v = json_object_get(root, "cache")) != NULL) {
+		old = defn_path_key(c, "cache");
+		if ((d->cache = defn_bool(c, v)) < 0)
 			return -1;
 		defn_path_pop(c, old);
 	}

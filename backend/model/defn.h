@@ -52,6 +52,9 @@ struct defn_task {
 	 * retry_delay[min(k, n) - 1]; none when nretry_delay is 0. */
 	double *retry_delay;
 	int nretry_delay;
+	/* "cache": a task run whose key (engine/cache.c) matches an earlier
+	 * one's takes its outputs instead of running; off by default. */
+	int cache;
 	double timeout; /* seconds per attempt; 0 = none */
 	char **outputs; /* noutputs >= 1; default {"stdout"} */
 	int noutputs;
@@ -97,6 +100,7 @@ struct defn {
 	char **param_values;
 	int nparams;
 	int keep_going; /* the top-level on_failure: each step's default */
+	int cache;	/* the top-level cache: each task's default */
 	int *order;	/* step indices in a topological order (parents first) */
 	int ntaskruns;	/* total task runs after fan-out */
 };

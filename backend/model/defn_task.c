@@ -20,8 +20,9 @@
 #define MEM_HINT "use bytes or a number with Ki, Mi, Gi, Ti, K, M, G or T, like \"256Mi\""
 #define CPU_HINT "use a number of cores greater than 0, like 2, 0.5 or \"500m\""
 
-static const char *const task_fields[] = {
-    "command", "stdin", "env", "resources", "retries", "timeout", "outputs", "retry_delay", NULL};
+static const char *const task_fields[] = {"command", "stdin",	"env",	   "resources",
+					  "retries", "timeout", "outputs", "retry_delay",
+					  "cache",   NULL};
 static const char *const res_fields[] = {"cpu", "memory", "disk", "gpu", NULL};
 
 /* "<digits>[.<digits>]" at s, without strtod: it follows the locale. */
@@ -400,6 +401,13 @@ parse_task(struct ctx *c, struct defn_task *t, json_t *obj)
 	if ((v = json_object_get(obj, "retries")) != NULL) {
 		old = defn_path_key(c, "retries");
 		if (int_upto(c, v, RETRIES_MAX, &t->retries) < 0)
+			return -1;
+		defn_path_pop(c, old);
+	}
+	t->cache = c->d->cache;
+	if ((v = json_object_get(obj, "cache")) != NULL) {
+		old = defn_path_key(c, "cache");
+		if ((t->cache = defn_bool(c, v)) < 0)
 			return -1;
 		defn_path_pop(c, old);
 	}

@@ -7,11 +7,11 @@
  * only by this file: every index is one defn_parse resolved and checked.
  *
  *   {"v":1, "name", "config", "tasks":[{"name","argv","stdin","env":[[n,v]],
- *    "cpu","mem","retries","timeout","outputs","params","delay":[s...]}],
+ *    "cpu","mem","retries","timeout","outputs","params","delay":[s...],"cache"}],
  *    "steps":[{"id","task","args":[[name,kind,lit,step,output]],
  *    "fe":[[name,[items]]],"ncopies","keep"}], "results":[[step,output,by_path]],
  *    "order":[...], "ntaskruns", "params":[[name,value]]}
- * Fields added later ("delay", "keep", "params") are optional on reading:
+ * Fields added later ("delay", "cache", "keep", "params") are optional on reading:
  * runs recorded before them read back as they were submitted.
  */
 #include <stdlib.h>
@@ -49,12 +49,13 @@ dump_task(const struct defn_task *t)
 		json_array_append_new(env, json_pack("[ss]", t->env_names[i], t->env_values[i]));
 	for (int i = 0; i < t->nretry_delay; i++)
 		json_array_append_new(delay, json_real(t->retry_delay[i]));
-	return json_pack(
-	    "{s:s, s:o, s:o, s:o, s:i, s:I, s:I, s:i, s:i, s:f, s:o, s:o, s:o}", "name", t->name,
-	    "argv", strv(t->argv, t->argc), "stdin", str_or_null(t->stdin_tmpl), "env", env, "cpu",
-	    t->cpu_milli, "mem", (json_int_t)t->memory_bytes, "disk", (json_int_t)t->disk_bytes,
-	    "gpu", t->gpus, "retries", t->retries, "timeout", t->timeout, "outputs",
-	    strv(t->outputs, t->noutputs), "params", strv(t->params, t->nparams), "delay", delay);
+	return json_pack("{s:s, s:o, s:o, s:o, s:i, s:I, s:I, s:i, s:i, s:f, s:o, s:o, s:o, s:i}",
+			 "name", t->name, "argv", strv(t->argv, t->argc), "stdin",
+			 str_or_null(t->stdin_tmpl), "env", env, "cpu", t->cpu_milli, "mem",
+			 (json_int_t)t->memory_bytes, "disk", (json_int_t)t->disk_bytes, "gpu",
+			 t->gpus, "retries", t->retries, "timeout", t->timeout, "outputs",
+			 strv(t->outputs, t->noutputs), "params", strv(t->params, t->nparams),
+			 "delay", delay, "cache", t->cache);
 }
 
 static json_t *
@@ -141,11 +142,11 @@ load_task(json_t *o, struct defn_task *t)
 	json_int_t mem, disk;
 	int nenv;
 
-	if (json_unpack(o, "{s:o, s:o, s:o, s:o, s:i, s:I, s:I, s:i, s:i, s:F, s:o, s:o, s?o}",
+	if (json_unpack(o, "{s:o, s:o, s:o, s:o, s:i, s:I, s:I, s:i, s:i, s:F, s:o, s:o, s?o, s?i}",
 			"name", &name, "argv", &argv, "stdin", &stdin_tmpl, "env", &env, "cpu",
 			&t->cpu_milli, "mem", &mem, "disk", &disk, "gpu", &t->gpus, "retries",
 			&t->retries, "timeout", &t->timeout, "outputs", &outputs, "params", &params,
-			"delay", &delay) < 0)
+			"delay", &delay, "cache", &t->cache) < 0)
 		return -1;
 	if ((t->retry_delay = calloc(json_array_size(delay) + 1, sizeof(double))) == NULL)
 		return -1;

@@ -330,6 +330,7 @@ slurm_close(struct runtime *rt)
 	pthread_mutex_unlock(&s->mu);
 	pthread_join(s->thread, NULL);
 	free_runs(s);
+	json_decref(s->newest);
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->mu);
 	free(s);

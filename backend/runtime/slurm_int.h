@@ -69,8 +69,8 @@ struct slurm {
 	long calls;
 	int64_t refreshed;    /* when a listing last succeeded (ms), 0 = never */
 	void *curl;	      /* the thread's connection, reused */
-	int64_t scanned;      /* when the work directories were last scanned */
-	int64_t scanned_mono; /* the same on the monotonic clock */
+	int64_t scanned_mono; /* when the work directories were last scanned */
+	json_t *newest;	      /* work directory -> newest record mtime seen (ms) */
 };
 
 /* slurm.c */

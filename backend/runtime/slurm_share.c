@@ -30,12 +30,24 @@
 #include "slurm_int.h"
 #include "util.h"
 
-#define SCAN_MS 2000
+#define SCAN_MS	     2000
+#define LOCK_WAIT_MS 30000
 
 static int
 record_path(const char *workdir, const char *run, const char *file, char *path)
 {
 	return path_run_file(path, workdir, run, file);
+}
+
+/* The lock of a run's record: WORKDIR/runs/.locks/<run>, apart from the
+ * run's folder, which a delete removes while holding it. */
+static int
+lock_path(const char *workdir, const char *run, char *path, int make)
+{
+	if (snprintf(path, PATH_MAX_, "%s/runs/.locks", workdir) >= PATH_MAX_ ||
+	    (make && mkdir_p(path, 0700) < 0))
+		return -1;
+	return snprintf(path, PATH_MAX_, "%s/runs/.locks/%s", workdir, run) < PATH_MAX_ ? 0 : -1;
 }
 
 int
@@ -45,17 +57,22 @@ share_lock(const char *workdir, const char *run)
 	char path[PATH_MAX_];
 	int fd;
 
-	if (path_run(path, workdir, run) < 0 || mkdir_p(path, 0700) < 0 ||
-	    record_path(workdir, run, "lock", path) < 0 ||
+	if (lock_path(workdir, run, path, 1) < 0 ||
 	    (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
 		return -1;
 	/* An open file description's lock: threads of one process exclude
-	 * each other too, and NFS carries it to the server. */
-	while (fcntl(fd, F_OFD_SETLKW, &fl) < 0)
-		if (errno != EINTR) {
+	 * each other too, and NFS carries it to the server. Bounded: a
+	 * controller that hangs must not stop this one for good. */
+	for (int64_t until = mono_ms() + LOCK_WAIT_MS; fcntl(fd, F_OFD_SETLK, &fl) < 0;) {
+		if ((errno != EAGAIN && errno != EACCES && errno != EINTR) || mono_ms() > until) {
+			log_warnx("run %s: cannot lock %s: %s; acting without the lock", run, path,
+				  errno == EAGAIN || errno == EACCES ? "held too long"
+								     : strerror(errno));
 			close(fd);
 			return -1;
 		}
+		usleep(50000);
+	}
 	return fd;
 }
 
@@ -109,20 +126,26 @@ share_save(struct slurm *s, struct srm *m, const char *workdir, int acted)
 	struct task_rec t;
 	int is_normal = 0;
 
+	m->gen += acted;
+	/* The jobs in the data directory, whatever becomes of the record. */
+	slurm_save_jobs(s, m);
 	if (store_run_brief(s->st, m->seq, &r) != RF_OK ||
 	    store_run_definition(s->st, m->seq, &defn) != RF_OK ||
 	    store_run_normal(s->st, m->seq, &normal, &is_normal) != RF_OK || !is_normal)
 		goto out;
-	m->gen += acted;
 	jobs = json_array();
 	tasks = json_array();
 	for (int i = 0; i < m->ntasks; i++) {
 		json_array_append_new(
 		    jobs, json_pack("[I,i,i]", (json_int_t)m->job[i], m->attempt[i], m->copy[i]));
-		if (store_task_get(s->st, m->seq, i, &t) == RF_OK) {
-			json_array_append_new(tasks, task_json(&t));
-			task_rec_free(&t);
+		if (store_task_get(s->st, m->seq, i, &t) != RF_OK) {
+			/* Never half a record: the next change writes it whole. */
+			json_decref(jobs);
+			json_decref(tasks);
+			goto out;
 		}
+		json_array_append_new(tasks, task_json(&t));
+		task_rec_free(&t);
 	}
 	rec = json_pack("{s:s, s:s, s:s, s:o, s:I, s:i, s:b, s:s, s:s, s:o, s:s, s:s, s:I, "
 			"s:I, s:o, s:I}",
@@ -138,7 +161,6 @@ share_save(struct slurm *s, struct srm *m, const char *workdir, int acted)
 		log_info("run %s: no record in %s (%s): other machines will not find it", m->id,
 			 workdir, strerror(errno));
 	m->saved_event = r.last_event;
-	slurm_save_jobs(s, m);
 out:
 	free(text);
 	free(defn);
@@ -260,6 +282,7 @@ import(struct slurm *s, const char *config, const char *workdir, const char *id,
 	if (text == NULL || normal == NULL || defn_load_run(normal, 1, &d, &err) < 0 ||
 	    plan_build(d, &p) < 0 ||
 	    (size_t)p.ntr != json_array_size(json_object_get(rec, "jobs")) ||
+	    (size_t)p.ntr != json_array_size(json_object_get(rec, "tasks")) ||
 	    (t = plan_task_recs(d, &p)) == NULL) {
 		log_warnx("run %s in %s: its record cannot be read: %s", id, workdir,
 			  err ? err : "it does not match its definition");
@@ -361,53 +384,63 @@ found(struct slurm *s, const char *config, const char *workdir, const char *id, 
 	run_rec_free(&r);
 }
 
-/* The records of one configuration's work directory changed since the
- * last scan (with a margin for clocks that tick coarsely). */
+/*
+ * The records of one configuration's work directory changed since the
+ * last scan. "Since" is on the file server's clock, not this machine's:
+ * the newest mtime seen there, less a margin for a record written in the
+ * same tick and seen late.
+ */
 static void
-scan(struct slurm *s, const char *config, const char *workdir, int64_t since)
+scan(struct slurm *s, const char *config, const char *workdir)
 {
 	char dir[PATH_MAX_], path[PATH_MAX_];
+	int64_t newest = json_integer_value(json_object_get(s->newest, workdir)), since, mtime;
 	struct dirent *de;
 	struct stat sb;
 	DIR *dp;
 
+	since = newest ? newest - 2 * SCAN_MS : 0;
 	if (snprintf(dir, sizeof(dir), "%s/runs", workdir) >= (int)sizeof(dir) ||
 	    (dp = opendir(dir)) == NULL)
 		return;
 	while ((de = readdir(dp)) != NULL) {
 		json_t *rec;
 		if (de->d_name[0] == '.' || strlen(de->d_name) >= RUN_ID_MAX ||
-		    record_path(workdir, de->d_name, "run.json", path) < 0 || stat(path, &sb) < 0 ||
-		    (int64_t)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000 < since)
+		    record_path(workdir, de->d_name, "run.json", path) < 0 || stat(path, &sb) < 0)
 			continue;
+		mtime = (int64_t)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000;
+		if (mtime < since)
+			continue;
+		if (mtime > newest)
+			newest = mtime;
 		if ((rec = record_read(workdir, de->d_name)) != NULL &&
 		    json_is_string(json_object_get(rec, "normal")))
 			found(s, config, workdir, de->d_name, rec);
 		json_decref(rec);
 	}
 	closedir(dp);
+	json_object_set_new(s->newest, workdir, json_integer(newest));
 }
 
 void
 slurm_discover(struct slurm *s)
 {
 	char path[4096], *err = NULL;
-	int64_t start = now_ms();
 	const char *name;
 	json_t *doc = NULL, *c;
 
 	if (mono_ms() - s->scanned_mono < SCAN_MS)
 		return;
 	s->scanned_mono = mono_ms();
-	if (config_path(path, sizeof(path)) < 0 || config_load(path, &doc, &err) != RF_OK)
+	if ((s->newest == NULL && (s->newest = json_object()) == NULL) ||
+	    config_path(path, sizeof(path)) < 0 || config_load(path, &doc, &err) != RF_OK)
 		goto out;
 	json_object_foreach(json_object_get(doc, "configs"), name, c)
 	{
 		const char *w = json_string_value(json_object_get(c, "workdir"));
 		if (w && *w == '/' && !runtime_builtin(name))
-			scan(s, name, w, s->scanned ? s->scanned - 2 * SCAN_MS : 0);
+			scan(s, name, w);
 	}
-	s->scanned = start;
 	store_flush(s->st);
 out:
 	free(err);
@@ -444,6 +477,8 @@ slurm_forget(struct runtime *rt, const struct run_rec *r, char **err)
 	    remove_tree(dir) < 0) {
 		*err = errf("cannot remove %s: %s", dir, strerror(errno));
 		e = RF_IO;
+	} else if (lock_path(workdir, r->id, path, 0) == 0) {
+		unlink(path);
 	}
 	share_unlock(lock);
 out:

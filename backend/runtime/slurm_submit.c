@@ -345,6 +345,22 @@ slurm_submit_run(struct slurm *s, int64_t seq)
 	char *err = NULL, msg[512];
 	int n = -1, lock = -1, rerun;
 
+	/* Read once and cleared at once: whatever becomes of this launch, a
+	 * later retry is not a rerun. */
+	if ((rerun = store_run_rerun(s->st, seq)))
+		store_run_set_rerun(s->st, seq, 0);
+	/* Jobs of it are still on Slurm (a retry waiting out its delay in a
+	 * FAILED run): submitting again would run them twice. The next
+	 * refresh settles the run's state again. */
+	for (struct srm *o = s->runs; o; o = o->next)
+		if (o->seq == seq) {
+			log_warnx("run %lld: not relaunched: jobs of it are still on Slurm",
+				  (long long)seq);
+			store_run_note(
+			    s->st, seq,
+			    "not relaunched: jobs of it are still on Slurm; stop it first");
+			return;
+		}
 	if (set_open(s, seq, &js, &err) != RF_OK || (m = srm_new(s, &js.r)) == NULL ||
 	    (want = calloc((size_t)m->ntasks + 1, 1)) == NULL)
 		goto fail;
@@ -358,7 +374,6 @@ slurm_submit_run(struct slurm *s, int64_t seq)
 	}
 	/* A retry leaves out the task runs that succeeded: their outputs stay;
 	 * a rerun runs only those it chose (WAITING). */
-	rerun = store_run_rerun(s->st, seq);
 	for (int i = 0; i < m->ntasks; i++) {
 		if (store_task_get(s->st, seq, i, &t) != RF_OK)
 			goto fail;
@@ -366,10 +381,8 @@ slurm_submit_run(struct slurm *s, int64_t seq)
 		want[i] = rerun ? t.state == ST_WAITING : t.state != ST_SUCCEEDED;
 		task_rec_free(&t);
 	}
-	if (rerun) {
+	if (rerun)
 		skip_unrunnable(s, m, &js, want);
-		store_run_set_rerun(s->st, seq, 0);
-	}
 	if ((n = submit_marked(s, m, &js, want, &err)) < 0)
 		goto fail;
 	snprintf(msg, sizeof(msg), "%d task runs submitted to %s", n, js.r.config);

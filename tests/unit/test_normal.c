@@ -27,7 +27,9 @@ static const char *const defs[] = {
     "  {\"id\": \"b\", \"task\": \"t\", \"args\": {\"x\": {\"from\": \"a\"}}}]}",
     /* params, on_failure at the top and on a step, retry_delay */
     "{\"name\": \"day2\", \"params\": {\"n\": 10, \"g\": \"hg38\"}, \"on_failure\": \"continue\","
-    " \"tasks\": {\"t\": {\"command\": [\"echo\", \"{x}\"], \"retries\": 3, \"retry_delay\": [5, 0.5]}},"
+    " \"cache\": true,"
+    " \"tasks\": {\"t\": {\"command\": [\"echo\", \"{x}\"], \"retries\": 3, \"retry_delay\": [5, "
+    "0.5]}},"
     " \"steps\": [{\"id\": \"a\", \"task\": \"t\", \"args\": {\"x\": {\"param\": \"n\"}}},"
     "  {\"id\": \"b\", \"task\": \"t\", \"on_failure\": \"stop\", \"args\": {\"x\": {\"param\": "
     "\"g\"}}}]}",
@@ -69,7 +71,7 @@ same(const struct defn *a, const struct defn *b)
 		CHECK(x->cpu_milli == y->cpu_milli && x->memory_bytes == y->memory_bytes);
 		CHECK(x->disk_bytes == y->disk_bytes && x->gpus == y->gpus);
 		CHECK(x->retries == y->retries && x->timeout == y->timeout);
-		CHECK(x->nretry_delay == y->nretry_delay);
+		CHECK(x->nretry_delay == y->nretry_delay && x->cache == y->cache);
 		for (int j = 0; j < x->nretry_delay && j < y->nretry_delay; j++)
 			CHECK(x->retry_delay[j] == y->retry_delay[j]);
 	}
@@ -161,6 +163,7 @@ main(void)
 			CHECK_STR(d->steps[1].args[0].lit, "hg38");
 			CHECK(d->steps[0].keep_going == 1 && d->steps[1].keep_going == 0);
 			CHECK(d->tasks[0].nretry_delay == 2 && d->tasks[0].retry_delay[1] == 0.5);
+			CHECK(d->tasks[0].cache == 1);
 		}
 		defn_free(d);
 		free(err);

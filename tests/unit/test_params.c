@@ -10,8 +10,8 @@
 #include "defn.h"
 
 #define DEF                                                                                        \
-	"{\"name\": \"p\", \"params\": {\"n\": \"3\", \"g\": \"hg38\"},"                             \
-	" \"tasks\": {\"t\": {\"command\": [\"echo\", \"{x}\"]}},"                                  \
+	"{\"name\": \"p\", \"params\": {\"n\": \"3\", \"g\": \"hg38\"},"                           \
+	" \"tasks\": {\"t\": {\"command\": [\"echo\", \"{x}\"]}},"                                 \
 	" \"steps\": [{\"id\": \"a\", \"task\": \"t\", \"args\": {\"x\": {\"param\": \"n\"}}}]}"
 
 /* apply TEXT: 0 and the resulting definition's params.n, or -1 and err. */
@@ -77,9 +77,10 @@ main(void)
 
 	/* A reference to a parameter the definition does not declare. */
 	{
-		const char *bad = "{\"name\": \"p\", \"tasks\": {\"t\": {\"command\": [\"echo\", \"{x}\"]}},"
-				  " \"steps\": [{\"id\": \"a\", \"task\": \"t\", \"args\": {\"x\": "
-				  "{\"param\": \"n\"}}}]}";
+		const char *bad =
+		    "{\"name\": \"p\", \"tasks\": {\"t\": {\"command\": [\"echo\", \"{x}\"]}},"
+		    " \"steps\": [{\"id\": \"a\", \"task\": \"t\", \"args\": {\"x\": "
+		    "{\"param\": \"n\"}}}]}";
 		CHECK(defn_parse(bad, strlen(bad), &d, &err) == -1);
 		CHECK(err && strstr(err, "steps[0].args.x.param: unknown parameter \"n\""));
 		free(err);

@@ -1,0 +1,22 @@
+/* The cache of task runs across runs (cache.c). */
+#ifndef RUNFS_CACHE_H
+#define RUNFS_CACHE_H
+
+#include "defn.h"
+
+/* The key of copy `copy` of step's task run, its parameters bound to
+ * values: hex SHA-256 into key, and what went into it as JSON text in
+ * *json (malloc'd). 0, or -1 without memory. */
+int cache_key(const struct defn_task *task, const struct defn_step *step, int copy,
+	      char *const *values, char key[65], char **json);
+/* A sound entry of key: its files linked into the task run's attempt 0
+ * (a hit runs no attempt), "run/task" it came from into from; 1. 0 on a
+ * miss (a damaged entry is removed and misses). */
+int cache_take(const char *datadir, const char *key, const char *run, const struct defn_task *task,
+	       const char *task_id, char *from, size_t fromsz);
+/* Keeps the files of the task run's attempt n, which succeeded, as the
+ * entry of key. Failing only costs a later hit: logged. */
+void cache_save(const char *datadir, const char *key, const char *run, const struct defn_task *task,
+		const char *task_id, int n);
+
+#endif

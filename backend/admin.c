@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "admin.h"
+#include "cache.h"
 #include "config.h"
 #include "localrt.h"
 #include "runtime.h"
@@ -161,4 +162,22 @@ admin_local_serve(const char *datadir, int jobs, int grace_ms)
 	struct localrt_opts o = {datadir, jobs, grace_ms};
 
 	return localrt_serve(&o, -1);
+}
+
+enum rerr
+admin_cache_stats(const char *datadir, struct admin_cache *out)
+{
+	struct cache_stats st;
+
+	if (cache_stats(datadir, &st) < 0)
+		return RF_IO;
+	*out = (struct admin_cache){st.entries, st.bytes, st.hits, st.misses, st.saves};
+	return RF_OK;
+}
+
+int
+admin_cache_prune(const char *datadir, int64_t max_age_ms, long long max_size, int dry,
+		  admin_cache_fn each, void *arg)
+{
+	return cache_prune(datadir, max_age_ms, max_size, dry, each, arg);
 }

@@ -7,6 +7,8 @@
 #ifndef RUNFS_ADMIN_H
 #define RUNFS_ADMIN_H
 
+#include <stdint.h>
+
 #include <jansson.h>
 
 #include "rerr.h"
@@ -54,5 +56,19 @@ enum rerr admin_local_down(const char *datadir, int drain, int timeout_ms, int *
 /* Serves as the daemon in this process until asked to end; the exit
  * status. */
 int admin_local_serve(const char *datadir, int jobs, int grace_ms);
+
+/* The cache of task runs of datadir (engine/cache.c): its entries, their
+ * bytes, and the hits, misses and saves noted so far. */
+struct admin_cache {
+	long entries;
+	long long bytes;
+	long hits, misses, saves;
+};
+enum rerr admin_cache_stats(const char *datadir, struct admin_cache *out);
+/* Removes entries older than max_age_ms, then the oldest while all are
+ * over max_size bytes (< 0: no limit); each is told of each one. */
+typedef void (*admin_cache_fn)(const char *key, long long bytes, int64_t created, void *arg);
+int admin_cache_prune(const char *datadir, int64_t max_age_ms, long long max_size, int dry,
+		      admin_cache_fn each, void *arg);
 
 #endif

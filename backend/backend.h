@@ -82,6 +82,8 @@ int backend_tasks(struct backend *b, int64_t run_seq, int from, int limit, struc
 int backend_tasks_brief(struct backend *b, int64_t run_seq, int from, int limit,
 			struct task_rec *out);
 enum rerr backend_definition(struct backend *b, int64_t run_seq, char **text);
+/* How many of its task runs took an earlier run's outputs (cache hits). */
+int backend_run_cached(struct backend *b, int64_t run_seq);
 /* The parameter values the run was submitted with, as a JSON object
  * ("{}" when it declares none); malloc'd. */
 /* Deletes an ended run: its rows, its files, and whatever its runtime

@@ -109,6 +109,12 @@ backend_definition(struct backend *b, int64_t run_seq, char **text)
 	return store_run_definition(b->st, run_seq, text);
 }
 
+int
+backend_run_cached(struct backend *b, int64_t run_seq)
+{
+	return store_run_cached(b->st, run_seq);
+}
+
 enum rerr
 backend_params(struct backend *b, int64_t run_seq, char **text)
 {

@@ -41,6 +41,12 @@ int cli_run_created(const char *mnt, const char *id, time_t *when);
 /* "1d2h3m4s" in seconds, or -1. */
 long cli_parse_age(const char *s);
 
+/* runfs cache [prune ...]: the cache of task runs (cli/cache.c). */
+int cli_cache(const struct cli_command *c, int argc, char **argv);
+/* The data directory given (--data) or the default, made and absolute
+ * (malloc'd); NULL after saying why. */
+char *cli_data_dir(const char *given);
+
 /* runfs up | down | status: the local runtime daemon (cli/runtime.c). */
 int cli_up(const struct cli_command *c, int argc, char **argv);
 int cli_down(const struct cli_command *c, int argc, char **argv);

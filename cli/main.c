@@ -34,6 +34,10 @@ static const struct cli_command commands[] = {
      cli_runs},
     {"graph", "runfs graph RUN [--mount DIR]", cli_graph},
     {"rm", "runfs rm RUN... [--mount DIR]", cli_rm},
+    {"cache",
+     "runfs cache [--data DIR] | runfs cache prune [--max-age 30d] [--max-size 10G] [--dry-run] "
+     "[--data DIR]",
+     cli_cache},
     {"prune", "runfs prune [--max-age 30d] [--state S]... [--keep N] [--dry-run] [--mount DIR]",
      cli_prune},
     {"tasks", "runfs tasks RUN [--state S]... [--task NAME] [--tsv] [--mount DIR]", cli_tasks},

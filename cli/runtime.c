@@ -82,8 +82,8 @@ parse(const struct cli_command *c, int argc, char **argv, const char *hidden, st
 
 /* The data directory, absolute (the daemon works from "/"); NULL after
  * saying why. */
-static char *
-data_dir(const char *given)
+char *
+cli_data_dir(const char *given)
 {
 	char *dir = given ? strdup(given) : admin_default_datadir(), *abs;
 
@@ -111,7 +111,7 @@ cli_up(const struct cli_command *c, int argc, char **argv)
 	/* --grace-ms is how a mount passes its grace on; not in the usage. */
 	if ((rc = parse(c, argc, argv, "--grace-ms", &a)) != 0)
 		return rc;
-	if ((dir = data_dir(a.data)) == NULL)
+	if ((dir = cli_data_dir(a.data)) == NULL)
 		return 1;
 	if (a.foreground) {
 		rc = admin_local_serve(dir, a.jobs, a.grace_ms);
@@ -137,7 +137,7 @@ cli_down(const struct cli_command *c, int argc, char **argv)
 
 	if ((rc = parse(c, argc, argv, NULL, &a)) != 0)
 		return rc;
-	if ((dir = data_dir(a.data)) == NULL)
+	if ((dir = cli_data_dir(a.data)) == NULL)
 		return 1;
 	if (a.wait)
 		printf("waiting for the local runtime's runs to finish\n");
@@ -165,7 +165,7 @@ cli_status(const struct cli_command *c, int argc, char **argv)
 
 	if ((rc = parse(c, argc, argv, NULL, &a)) != 0)
 		return rc;
-	if ((dir = data_dir(a.data)) == NULL)
+	if ((dir = cli_data_dir(a.data)) == NULL)
 		return 2;
 	if ((pid = admin_local_pid(dir)) < 0) {
 		fprintf(stderr, "runfs: cannot read %s/local.pid: %s\n", dir, strerror(errno));

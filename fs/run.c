@@ -176,9 +176,15 @@ run_file_render(const struct node *n, struct buf *out, int64_t *mtime)
 		err = memo_render(n, key, status_json_lines, out, mtime);
 		break;
 	}
-	case RUNF_PROGRESS:
-		rc = buf_printf(out, "%d/%d %s\n", r.done, r.ntasks, state_name(r.state));
+	case RUNF_PROGRESS: {
+		/* Cache hits counted apart, when there are any. */
+		int hits = backend_run_cached(fs_backend, r.seq);
+		rc = hits > 0
+			 ? buf_printf(out, "%d/%d %s (%d cached)\n", r.done, r.ntasks,
+				      state_name(r.state), hits)
+			 : buf_printf(out, "%d/%d %s\n", r.done, r.ntasks, state_name(r.state));
 		break;
+	}
 	case RUNF_MESSAGE:
 		rc = *r.message ? buf_printf(out, "%s\n", r.message) : 0;
 		break;

@@ -458,8 +458,11 @@ take_from_cache(struct sched *s, struct stask *t, const struct defn_task *task,
 	free(json);
 	if (path_task_file(path, s->datadir, r->rec.id, t->rec.id, "key") == 0)
 		write_text(path, t->cache_key);
-	if (!cache_take(s->datadir, t->cache_key, r->rec.id, task, t->rec.id, from, sizeof(from)))
+	if (!cache_take(s->datadir, t->cache_key, r->rec.id, task, t->rec.id, from, sizeof(from))) {
+		cache_note(s->datadir, "miss", t->cache_key);
 		return 0;
+	}
+	cache_note(s->datadir, "hit", t->cache_key);
 	if (path_task_file(path, s->datadir, r->rec.id, t->rec.id, "cached") == 0)
 		write_text(path, from);
 	t->cached = 1;

@@ -255,6 +255,7 @@ cache_save(const char *datadir, const char *key, const char *run, const struct d
 		goto fail;
 	remove_tree(tmp);
 	json_decref(files);
+	cache_note(datadir, "save", key);
 	return;
 fail:
 	log_warn("task %s of run %s: cannot save it in the cache", task_id, run);
@@ -299,6 +300,7 @@ cache_take(const char *datadir, const char *key, const char *run, const struct d
 		/* Damaged (cut short, edited): never served, and not kept. */
 		log_warnx("cache entry %s is damaged (a file's size or hash differs): removed",
 			  key);
+		cache_note(datadir, "damaged", key);
 		if (entry_path(datadir, key, NULL, path) == 0)
 			remove_tree(path);
 		goto out;

@@ -2,6 +2,8 @@
 #ifndef RUNFS_CACHE_H
 #define RUNFS_CACHE_H
 
+#include <stdint.h>
+
 #include "defn.h"
 
 /* The key of copy `copy` of step's task run, its parameters bound to
@@ -18,5 +20,22 @@ int cache_take(const char *datadir, const char *key, const char *run, const stru
  * entry of key. Failing only costs a later hit: logged. */
 void cache_save(const char *datadir, const char *key, const char *run, const struct defn_task *task,
 		const char *task_id, int n);
+
+/* cache_prune.c: the cache as a whole. */
+struct cache_stats {
+	long entries;
+	long long bytes;	  /* of the entries' files */
+	long hits, misses, saves; /* noted in DATA/cache/log */
+};
+/* Notes a hit, miss, save or damaged entry in DATA/cache/log. */
+void cache_note(const char *datadir, const char *what, const char *key);
+int cache_stats(const char *datadir, struct cache_stats *st);
+/* Removes the entries older than max_age_ms (< 0: any age), then, oldest
+ * first, while all of them are over max_size bytes (< 0: any size);
+ * with dry only says which. each is told of every entry removed; the
+ * count. */
+typedef void (*cache_prune_fn)(const char *key, long long bytes, int64_t created, void *arg);
+int cache_prune(const char *datadir, int64_t max_age_ms, long long max_size, int dry,
+		cache_prune_fn each, void *arg);
 
 #endif

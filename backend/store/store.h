@@ -82,6 +82,9 @@ int store_task_list(struct store *st, int64_t run_seq, int from, int limit, stru
 int store_task_list_brief(struct store *st, int64_t run_seq, int from, int limit,
 			  struct task_rec *out);
 int store_attempt_list(struct store *st, int64_t run_seq, int idx, struct attempt_rec **out);
+/* How many of the run's task runs were cache hits (SUCCEEDED without an
+ * attempt). */
+int store_run_cached(struct store *st, int64_t run_seq);
 /* The sums of what the run's task runs used (their latest attempts). */
 enum rerr store_run_usage(struct store *st, int64_t run_seq, struct usage_sum *out);
 

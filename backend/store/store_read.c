@@ -508,3 +508,19 @@ store_request_pending(struct store *st, int64_t run_seq, int verb)
 
 	return query(st, S_REQ_PENDING, &r, "Ii", run_seq, verb) == 1 ? n > 0 : -1;
 }
+
+int
+store_run_cached(struct store *st, int64_t run_seq)
+{
+	char sql[128], text[24] = "";
+
+	/* SUCCEEDED without an attempt: only a cache hit is that. */
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM tasks WHERE run_seq = %lld AND state = %d AND attempts = 0",
+		 (long long)run_seq, ST_SUCCEEDED);
+	pthread_mutex_lock(&st->mu);
+	if (pragma(st, sql, text, sizeof(text)) < 0)
+		text[0] = '\0';
+	pthread_mutex_unlock(&st->mu);
+	return atoi(text);
+}

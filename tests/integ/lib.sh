@@ -656,6 +656,18 @@ gated_def() {
 	}' >"$1"
 }
 
+# chain_def FILE LOG: a -> b -> c and side on its own; each task run
+# appends its name to LOG when it starts and prints "<name>-<input>".
+chain_def() {
+	jq -n --arg log "$2" '{name: "chain",
+	  tasks: {t: {command: ["sh", "-c", "echo \"$0\" >>\"$1\"; echo \"$0-$2\"", "{me}", $log, "{in}"]}},
+	  steps: [{id: "a", task: "t", args: {me: "a", in: "x"}},
+	          {id: "b", task: "t", args: {me: "b", in: {from: "a"}}},
+	          {id: "c", task: "t", args: {me: "c", in: {from: "b"}}},
+	          {id: "side", task: "t", args: {me: "side", in: "y"}}],
+	  results: [{from: "c"}]}' >"$1"
+}
+
 # slurm_lab [LOGIN OPTIONS...]: loads the single-node Slurm's settings
 # (scripts/slurm-up writes them to $SLURM_DIR/env), and saves the
 # configuration "lab" for it with runfs login, the token read from a file

@@ -47,6 +47,7 @@ for t in make size up last; do
 	assert_eq "$(rd "$MNT/runs/$a1/tasks/$t/cache_key")" "$(rd "$MNT/runs/$a2/tasks/$t/cache_key")" "$t's key"
 done
 [[ ! -e $MNT/runs/$a2/tasks/src/cached_from ]] || fail "src, not cached, has cached_from"
+assert_eq "5/5 SUCCEEDED (4 cached)" "$(rd "$MNT/runs/$a2/progress")" "progress counts the hits apart"
 cmp <(rd "$MNT/runs/$a1/results/0") <(rd "$MNT/runs/$a2/results/0") || fail "results/0 differs on a hit"
 cmp <(rd "$MNT/runs/$a1/results/1") <(rd "$MNT/runs/$a2/results/1") || fail "results/1 differs on a hit"
 jq -e '[.task_runs[] | select(.cached)] | map(.id) | sort == ["last", "make", "size", "up"]' \
@@ -112,5 +113,23 @@ n1=$(submit "$T/nocache.json")
 wait_state "$n1" SUCCEEDED
 assert_eq "last make size src up" "$(runs)" "a run without cache"
 [[ -z $(rd "$MNT/runs/$n1/tasks/make/cache_key") ]] || fail "a task without cache has a key"
+
+# runfs cache: entries, bytes, hits, misses; prune by size, dry first.
+out=$(timeout "$TO" "$RUNFS" cache --data "$DATA")
+note "runfs cache: $(tr '\n' ' ' <<<"$out")"
+entries=$(awk '$1 == "entries" {print $2}' <<<"$out")
+((entries >= 8)) || fail "runfs cache counts $entries entries: $out"
+(($(awk '$1 == "hits" {print $2}' <<<"$out") >= 12)) || fail "runfs cache counts too few hits: $out"
+(($(awk '$1 == "misses" {print $2}' <<<"$out") >= 8)) || fail "runfs cache counts too few misses: $out"
+assert_eq "$entries" "$(timeout "$TO" "$RUNFS" cache prune --max-size 0 --dry-run --data "$DATA" 2>/dev/null | grep -c '^would remove ')" \
+	"prune --max-size 0 --dry-run"
+assert_eq "$entries" "$(timeout "$TO" "$RUNFS" cache --data "$DATA" | awk '$1 == "entries" {print $2}')" "entries after a dry run"
+timeout "$TO" "$RUNFS" cache prune --max-size 0 --data "$DATA" >/dev/null 2>&1 || fail "runfs cache prune"
+assert_eq 0 "$(timeout "$TO" "$RUNFS" cache --data "$DATA" | awk '$1 == "entries" {print $2}')" "entries after prune"
+assert_eq "MADE-ALPHA" "$(rd "$MNT/runs/$a5/tasks/up/stdout")" "a run's files after its entry was pruned"
+: >"$started"
+a6=$(submit "$T/a.json")
+wait_state "$a6" SUCCEEDED
+assert_eq "last make size src up" "$(runs)" "a run after the cache was emptied"
 stop_runfs
 check_stderr

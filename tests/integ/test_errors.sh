@@ -77,14 +77,15 @@ for f in "$R/status" "$R/status.json" "$R/definition.json" "$R/tasks/greet/stdou
 done
 assert_eq SUCCEEDED "$(rd "$R/status")" "status after the refused write"
 
-# Creating, removing, renaming: EROFS.
-erofs() { # erofs WHAT CMD...
-	local what=$1 out rc=0
-	shift
+# Creating and renaming: EROFS.
+refused() { # refused ERROR WHAT CMD...: CMD fails, saying ERROR
+	local error=$1 what=$2 out rc=0
+	shift 2
 	out=$(timeout "$TO" "$@" 2>&1) || rc=$?
 	((rc != 0)) || fail "$what succeeded"
-	assert_contains "$out" "Read-only file system" "$what"
+	assert_contains "$out" "$error" "$what"
 }
+erofs() { refused "Read-only file system" "$@"; }
 erofs "mkdir in runs/" mkdir "$MNT/runs/newdir"
 erofs "mkdir at the top" mkdir "$MNT/newdir"
 erofs "touch a new file" touch "$MNT/newfile"
@@ -98,13 +99,7 @@ timeout "$TO" rm -f "$R/status" || fail "rm status in an ended run"
 timeout "$TO" rmdir "$R/tasks/greet" || fail "rmdir a task in an ended run"
 assert_eq SUCCEEDED "$(rd "$R/status")" "status after rm"
 [[ -d $R/tasks/greet ]] || fail "tasks/greet is gone after its rmdir"
-eperm() { # eperm WHAT CMD...
-	local what=$1 out rc=0
-	shift
-	out=$(timeout "$TO" "$@" 2>&1) || rc=$?
-	((rc != 0)) || fail "$what succeeded"
-	assert_contains "$out" "Operation not permitted" "$what"
-}
+eperm() { refused "Operation not permitted" "$@"; }
 eperm "rm index" rm -f "$MNT/index"
 eperm "rm submit" rm -f "$MNT/submit"
 eperm "rmdir by-state/FAILED" rmdir "$MNT/by-state/FAILED"

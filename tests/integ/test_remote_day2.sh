@@ -42,13 +42,7 @@ read -r g1 g2 <<<"$gaps"
 assert_eq 3 "$(rd "$MNT/runs/$id/tasks/d/attempts")" "attempts of the delayed task"
 
 # Rerun b of a -> b -> c, side: b and c run again, nothing else.
-jq -n --arg log "$SLURM_WORKDIR/started" '{name: "chain",
-  tasks: {t: {command: ["sh", "-c", "echo \"$0\" >>\"$1\"; echo \"$0-$2\"", "{me}", $log, "{in}"]}},
-  steps: [{id: "a", task: "t", args: {me: "a", in: "x"}},
-          {id: "b", task: "t", args: {me: "b", in: {from: "a"}}},
-          {id: "c", task: "t", args: {me: "c", in: {from: "b"}}},
-          {id: "side", task: "t", args: {me: "side", in: "y"}}],
-  results: [{from: "c"}]}' >"$T/chain.json"
+chain_def "$T/chain.json" "$SLURM_WORKDIR/started"
 id=$(submit "$T/chain.json")
 WAIT_TIMEOUT=120 wait_state "$id" SUCCEEDED
 R=$MNT/runs/$id

@@ -7,13 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # a -> b -> c, and side on its own. Each start appends its name to a log.
-jq -n --arg log "$T/started" '{name: "chain",
-  tasks: {t: {command: ["sh", "-c", "echo \"$0\" >>\"$1\"; echo \"$0-$2\"", "{me}", $log, "{in}"]}},
-  steps: [{id: "a", task: "t", args: {me: "a", in: "x"}},
-          {id: "b", task: "t", args: {me: "b", in: {from: "a"}}},
-          {id: "c", task: "t", args: {me: "c", in: {from: "b"}}},
-          {id: "side", task: "t", args: {me: "side", in: "y"}}],
-  results: [{from: "c"}]}' >"$T/chain.json"
+chain_def "$T/chain.json" "$T/started"
 
 for runtime in in_process local; do
 	: >"$T/started"

@@ -45,6 +45,7 @@ const struct kind_ops *const kind_table[K_COUNT] = {
     [K_RUN_STATE_LINK] = &run_state_link_ops,
     [K_TASK_CTL] = &task_ctl_ops,
     [K_TASK_CACHED] = &task_cached_ops,
+    [K_TASK_KEY] = &task_key_ops,
 };
 
 fuse_ino_t

@@ -57,6 +57,7 @@ enum kind {
 	K_RUN_STATE_LINK, /* run, task, sub = state */
 	K_TASK_CTL,	  /* task */
 	K_TASK_CACHED,	  /* task */
+	K_TASK_KEY,	  /* task, sub = key or what went into it */
 	K_COUNT
 };
 
@@ -162,7 +163,7 @@ extern const struct kind_ops tasks_ops, task_ops, task_file_ops, task_log_ops, i
     input_ops, outputs_ops, output_ops;
 extern const struct kind_ops index_ops, by_state_ops, state_dir_ops, state_link_ops, graph_ops;
 extern const struct kind_ops run_by_state_ops, run_state_dir_ops, run_state_link_ops;
-extern const struct kind_ops task_ctl_ops, task_cached_ops;
+extern const struct kind_ops task_ctl_ops, task_cached_ops, task_key_ops;
 /* run.c: rerun of task runs of run_id, its refusal logged; an errno. */
 int ctl_rerun(const char *run_id, char *const *names, int n);
 

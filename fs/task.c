@@ -60,7 +60,7 @@ enum task_file {
 	TF_USAGE,
 	TF_NFILES
 };
-enum task_log { TL_STDOUT, TL_STDERR, TL_LOGS, TL_SYSTEM, TL_KEY, TL_KEY_JSON };
+enum task_log { TL_STDOUT, TL_STDERR, TL_LOGS, TL_SYSTEM };
 
 static const char *const task_names[] = {
     "status",	 "exit_code",	   "attempts", "started", "ended",  "message",	  "task",
@@ -69,7 +69,7 @@ static const char *const task_names[] = {
 static const enum kind task_kinds[] = {
     K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_FILE,  K_TASK_FILE,
     K_TASK_FILE, K_TASK_FILE, K_TASK_FILE, K_TASK_LOG,	K_TASK_LOG,  K_TASK_LOG,   K_TASK_LOG,
-    K_TASK_LOG,	 K_TASK_LOG,  K_INPUTS,	   K_OUTPUTS,	K_TASK_CTL,  K_TASK_CACHED};
+    K_TASK_KEY,	 K_TASK_KEY,  K_INPUTS,	   K_OUTPUTS,	K_TASK_CTL,  K_TASK_CACHED};
 #define NTASK 20
 
 /* A cache hit: SUCCEEDED without an attempt; it took an earlier task
@@ -105,6 +105,8 @@ task_lookup(const struct node *dir, const char *name, struct node *child)
 	child->sub = task_kinds[i] == K_TASK_LOG ? i - TF_NFILES : (i < TF_NFILES ? i : 0);
 	if (task_kinds[i] == K_TASK_CTL || task_kinds[i] == K_TASK_CACHED)
 		child->sub = 0;
+	if (task_kinds[i] == K_TASK_KEY)
+		child->sub = strcmp(name, "cache_key") != 0;
 	return 0;
 }
 
@@ -226,8 +228,6 @@ task_log_path(const struct node *n, char *path, int64_t *mtime)
 		rc = path_task_log(path, dd, r.id, t.id);
 	else if (n->sub == TL_SYSTEM)
 		rc = path_task_system(path, dd, r.id, t.id);
-	else if (n->sub == TL_KEY || n->sub == TL_KEY_JSON)
-		rc = path_task_file(path, dd, r.id, t.id, n->sub == TL_KEY ? "key" : "key.json");
 	else /* before the first attempt there is no file: it reads empty;
 	      * a cache hit's files are its attempt 0 */
 		rc = path_attempt_file(path, dd, r.id, t.id,
@@ -476,35 +476,66 @@ task_ctl_write(const struct node *n, struct fh *fh, const char *data, size_t len
 const struct kind_ops task_ctl_ops = {
     .mode = 0644, .render = task_ctl_render, .write = task_ctl_write};
 
+/* The task run's logs.d/<task>.cache (engine/attempt.c), or NULL. */
+static json_t *
+cache_file(const struct node *n, int64_t *mtime)
+{
+	struct run_rec r = {0};
+	struct task_rec t = {0};
+	char path[PATH_MAX_], dir[PATH_MAX_];
+	json_error_t je;
+	json_t *o = NULL;
+
+	if (node_run_brief(n, &r) != 0)
+		return NULL;
+	if (node_task(n, &t) == 0) {
+		*mtime = t.updated;
+		if (path_task_file(path, backend_files(fs_backend, r.config, dir, sizeof(dir)),
+				   r.id, t.id, "cache") == 0)
+			o = json_load_file(path, 0, &je);
+		task_rec_free(&t);
+	}
+	run_rec_free(&r);
+	return o;
+}
+
+/* cache_key: the hex key; cache_key.json: what went into it. Empty for a
+ * task without "cache", or before it started. */
+static int
+key_render(const struct node *n, struct buf *out, int64_t *mtime)
+{
+	json_t *o = cache_file(n, mtime);
+	char *text = NULL;
+	int rc = 0;
+
+	if (o && n->sub == 0)
+		rc = buf_printf(out, "%s\n", json_string_value(json_object_get(o, "key")) ?: "");
+	else if (o && (text = json_dumps(json_object_get(o, "made_of"), JSON_INDENT(2))) != NULL)
+		rc = buf_printf(out, "%s\n", text);
+	free(text);
+	json_decref(o);
+	return rc < 0 ? ENOMEM : 0;
+}
+
+const struct kind_ops task_key_ops = {.mode = 0444, .render = key_render};
+
 /* tasks/<t>/cached_from: a link to the task run whose outputs a cache hit
  * took, ../../../<run>/tasks/<task> (dangling once that run is deleted:
  * the cache keeps the files). */
 static int
 cached_readlink(const struct node *n, struct buf *target, int64_t *mtime)
 {
-	struct run_rec r = {0};
-	struct task_rec t = {0};
-	char path[PATH_MAX_], dir[PATH_MAX_], *from = NULL;
-	size_t len;
-	int err;
+	json_t *o = cache_file(n, mtime);
+	const char *from = json_string_value(json_object_get(o, "from"));
+	const char *slash = from ? strchr(from, '/') : NULL;
+	int err = 0;
 
-	if ((err = node_run_brief(n, &r)) != 0)
-		return err;
-	if ((err = node_task(n, &t)) == 0) {
-		*mtime = t.updated;
-		if (path_task_file(path, backend_files(fs_backend, r.config, dir, sizeof(dir)),
-				   r.id, t.id, "cached") < 0 ||
-		    read_file(path, 4096, &from, &len) < 0)
-			err = ENOENT;
-		else if (memchr(from, '/', len) == NULL ||
-			 buf_printf(target, "../../../%.*s/tasks/%.*s", (int)strcspn(from, "/"),
-				    from, (int)strcspn(strchr(from, '/') + 1, "\n"),
-				    strchr(from, '/') + 1) < 0)
-			err = EIO;
-		free(from);
-		task_rec_free(&t);
-	}
-	run_rec_free(&r);
+	if (slash == NULL)
+		err = ENOENT;
+	else if (buf_printf(target, "../../../%.*s/tasks/%s", (int)(slash - from), from,
+			    slash + 1) < 0)
+		err = ENOMEM;
+	json_decref(o);
 	return err;
 }
 

@@ -6,9 +6,8 @@
  *   DATA/runs/<run>/logs.d/<task>.log            every attempt, stdout+stderr
  *   DATA/runs/<run>/logs.d/<task>.system         what the runtime itself said
  *                                                (a Slurm job's own output)
- *   DATA/runs/<run>/logs.d/<task>.key            its cache key (engine/cache.c),
- *   DATA/runs/<run>/logs.d/<task>.key.json       what went into it,
- *   DATA/runs/<run>/logs.d/<task>.cached         "run/task" a cache hit took
+ *   DATA/runs/<run>/logs.d/<task>.cache          its cache key, what went into
+ *                                                it, where a hit came from
  *   DATA/runs/<run>/logs.d/<task>.<n>.stdout     attempt n's standard output
  *   DATA/runs/<run>/logs.d/<task>.<n>.stderr
  *   DATA/runs/<run>/logs.d/<task>.<n>.stdin      what attempt n read

@@ -305,9 +305,14 @@ cache_take(const char *datadir, const char *key, const char *run, const struct d
 			remove_tree(path);
 		goto out;
 	}
-	if (path_attempt_file(path, datadir, run, task_id, 0, "outputs") < 0 ||
-	    mkdir_p(path, 0700) < 0)
-		goto out;
+	/* A folder only for named outputs: making one is a hit's dearest step. */
+	for (int i = 0; i < task->noutputs; i++)
+		if (strcmp(task->outputs[i], "stdout") != 0) {
+			if (path_attempt_file(path, datadir, run, task_id, 0, "outputs") < 0 ||
+			    mkdir_p(path, 0700) < 0)
+				goto out;
+			break;
+		}
 	for (int i = 0; i < 2 + task->noutputs; i++) {
 		if (i >= 2 && strcmp(task->outputs[i - 2], "stdout") == 0)
 			continue;

@@ -182,6 +182,11 @@ char *usage_json(const struct rusage *ru, int64_t wall_ms, int code, int64_t lim
 int64_t task_memory_limit(const struct stask *t);
 int sched_check_memory(struct sched *s);
 
+/* cache_hit.c: t, about to start with its parameters bound to values,
+ * took an earlier task run's outputs (1), or its key is noted for saving
+ * its outputs once it succeeds (0). */
+int cache_hit(struct sched *s, struct stask *t, const struct defn_task *task,
+	      const struct defn_step *step, char *const *values);
 /* sched.c: ends a run once nothing of it runs and nothing more will
  * start. */
 void sched_maybe_finish_run(struct sched *s, struct srun *r);

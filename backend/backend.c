@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "backend_int.h"
+#include "cache.h"
 #include "config.h"
 #include "follow.h"
 #include "guard.h"
@@ -79,6 +80,10 @@ backend_check(const struct backend_opts *o, struct backend **out, char **err)
 	free(b->datadir);
 	if ((b->datadir = strdup(path)) == NULL)
 		goto nomem;
+	if (o->cache_dir && cache_use_dir(b->datadir, o->cache_dir, err) < 0) {
+		e = RF_INVAL;
+		goto fail;
+	}
 	if (store_open(b->datadir, &b->st) != 0) {
 		*err = errf("cannot open the store in %s (see the lines above)", b->datadir);
 		e = RF_IO;

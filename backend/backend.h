@@ -17,12 +17,13 @@
 struct backend;
 
 struct backend_opts {
-	const char *datadir; /* created 0700 when missing */
-	const char *config;  /* the default configuration for submit */
-	int jobs;	     /* in_process: cores to use; 0 = all */
-	int grace_ms;	     /* stop: SIGTERM, then SIGKILL after this; 0 = 5000 */
-	int no_autostart;    /* local: never start the runtime daemon */
-	int gpus;	     /* the GPUs this machine offers tasks (in_process, local) */
+	const char *datadir;   /* created 0700 when missing */
+	const char *config;    /* the default configuration for submit */
+	int jobs;	       /* in_process: cores to use; 0 = all */
+	int grace_ms;	       /* stop: SIGTERM, then SIGKILL after this; 0 = 5000 */
+	int no_autostart;      /* local: never start the runtime daemon */
+	int gpus;	       /* the GPUs this machine offers tasks (in_process, local) */
+	const char *cache_dir; /* the cache of task runs, when not DATA/cache */
 };
 
 /* Checks everything that can fail, starting nothing (a mount calls it

@@ -19,7 +19,8 @@ mount_command(const struct cli_command *c, int argc, char **argv)
 
 static const struct cli_command commands[] = {
     {NULL,
-     "runfs [-f] [-d] [-o data_dir=DIR,jobs=N,grace=SECONDS,gpus=N,no_autostart,allow_other] "
+     "runfs [-f] [-d] [-o "
+     "data_dir=DIR,jobs=N,grace=SECONDS,gpus=N,cache_dir=DIR,no_autostart,allow_other] "
      "CONFIG "
      "MOUNTPOINT",
      mount_command},

@@ -27,6 +27,7 @@ struct options {
 	int allow_other;
 	int no_autostart;
 	char *config;
+	char *cache_dir;
 };
 
 enum { KEY_ALLOW_OTHER };
@@ -41,6 +42,7 @@ static const struct fuse_opt option_spec[] = {
     OPT("grace=%d", grace),
     OPT("gpus=%d", gpus),
     OPT("no_autostart", no_autostart),
+    OPT("cache_dir=%s", cache_dir),
     FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
     FUSE_OPT_END,
 };
@@ -111,7 +113,7 @@ fs_mount(int argc, char **argv)
 		goto out;
 	}
 	if (backend_check(&(struct backend_opts){o.data_dir, o.config, o.jobs, o.grace * 1000,
-						 o.no_autostart, o.gpus},
+						 o.no_autostart, o.gpus, o.cache_dir},
 			  &b, &err) != RF_OK) {
 		log_warnx("%s", err ? err : "cannot start");
 		goto out;
@@ -171,11 +173,13 @@ out:
 	free(fo.mountpoint);
 	free(o.data_dir);
 	free(o.config);
+	free(o.cache_dir);
 	fuse_opt_free_args(&args);
 	return rc;
 usage:
 	fuse_opt_free_args(&args);
 	free(o.config);
+	free(o.cache_dir);
 	free(o.data_dir);
 	return FS_MOUNT_USAGE;
 }

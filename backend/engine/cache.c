@@ -186,6 +186,36 @@ out:
 	return rc;
 }
 
+/* A hard link; a copy where the cache is on another filesystem than the
+ * data directory (-o cache_dir). 0, or -1 with errno. */
+static int
+link_or_copy(const char *src, const char *dst)
+{
+	char buf[65536];
+	ssize_t n;
+	int in, out, rc = 0;
+
+	if (link(src, dst) == 0)
+		return 0;
+	if (errno != EXDEV)
+		return -1;
+	if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
+		close(in);
+		return -1;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n) {
+			rc = -1;
+			break;
+		}
+	if (n < 0 || close(out) < 0)
+		rc = -1;
+	close(in);
+	return rc;
+}
+
 /* The files an entry holds and where they are in a task run's attempt n:
  * stdout, stderr, then each named output. */
 static int
@@ -233,7 +263,7 @@ cache_save(const char *datadir, const char *key, const char *run, const struct d
 		/* A task that printed nothing has no stdout file. */
 		if (i < 2 && access(src, F_OK) < 0)
 			continue;
-		if (link(src, dst) < 0 || sha256_file(dst, sum, &size) < 0)
+		if (link_or_copy(src, dst) < 0 || sha256_file(dst, sum, &size) < 0)
 			goto fail;
 		json_object_set_new(
 		    files, dst + strlen(tmp) + 1,
@@ -322,7 +352,7 @@ cache_take(const char *datadir, const char *key, const char *run, const struct d
 		if (json_object_get(files, src) == NULL)
 			continue; /* printed nothing */
 		if (entry_path(datadir, key, src, path) < 0 ||
-		    (link(path, dst) < 0 && errno != EEXIST))
+		    (link_or_copy(path, dst) < 0 && errno != EEXIST))
 			goto out;
 	}
 	/* The task's log: what it printed on stdout. */
@@ -337,4 +367,39 @@ cache_take(const char *datadir, const char *key, const char *run, const struct d
 out:
 	json_decref(meta);
 	return rc;
+}
+
+int
+cache_use_dir(const char *datadir, const char *dir, char **err)
+{
+	char link[PATH_MAX_], tmp[PATH_MAX_], real[PATH_MAX_], had[PATH_MAX_];
+	struct stat sb;
+	ssize_t n;
+
+	if (mkdir_p(dir, 0700) < 0 || realpath(dir, real) == NULL) {
+		*err = errf("cache_dir %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (snprintf(link, sizeof(link), "%s/cache", datadir) >= (int)sizeof(link) ||
+	    snprintf(tmp, sizeof(tmp), "%s/cache.%d", datadir, (int)getpid()) >= (int)sizeof(tmp))
+		return -1;
+	if (lstat(link, &sb) == 0 && S_ISLNK(sb.st_mode) &&
+	    (n = readlink(link, had, sizeof(had) - 1)) > 0) {
+		had[n] = '\0';
+		if (strcmp(had, real) == 0)
+			return 0;
+	} else if (lstat(link, &sb) == 0 && rmdir(link) < 0) {
+		/* Its own entries would be lost from sight: the user decides. */
+		*err = errf("%s holds this data directory's own cache: move its entries into %s, "
+			    "or remove it, before using cache_dir",
+			    link, real);
+		return -1;
+	}
+	unlink(tmp);
+	if (symlink(real, tmp) < 0 || rename(tmp, link) < 0) {
+		*err = errf("cannot point %s at %s: %s", link, real, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
 }

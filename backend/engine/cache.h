@@ -21,6 +21,12 @@ int cache_take(const char *datadir, const char *key, const char *run, const stru
 void cache_save(const char *datadir, const char *key, const char *run, const struct defn_task *task,
 		const char *task_id, int n);
 
+/* -o cache_dir=DIR: DATA/cache becomes a link to DIR, which several data
+ * directories may share (on another filesystem, entries are copies, not
+ * links). Refused while DATA/cache is a folder of entries of its own.
+ * 0, or -1 with *err. */
+int cache_use_dir(const char *datadir, const char *dir, char **err);
+
 /* cache_prune.c: the cache as a whole. */
 struct cache_stats {
 	long entries;

@@ -132,4 +132,23 @@ a6=$(submit "$T/a.json")
 wait_state "$a6" SUCCEEDED
 assert_eq "last make size src up" "$(runs)" "a run after the cache was emptied"
 stop_runfs
+
+# -o cache_dir: two data directories share one cache. A data directory
+# whose cache holds entries of its own is refused the option.
+out=$(timeout 20 "$RUNFS" -f -o "data_dir=$DATA,cache_dir=$T/shared" in_process "$MNT" 2>&1) &&
+	fail "cache_dir over a data directory's own cache was accepted"
+assert_contains "$out" "holds this data directory's own cache" "cache_dir over an own cache"
+start_extra "$T/m1" in_process "data_dir=$T/d1,cache_dir=$T/shared"
+start_extra "$T/m2" in_process "data_dir=$T/d2,cache_dir=$T/shared"
+: >"$started"
+s1=$(timeout "$TO" "$RUNFS" submit --mount "$T/m1" "$T/a.json")
+assert_eq SUCCEEDED "$(timeout 60 cat "$T/m1/runs/$s1/wait")" "a run in the first data directory"
+: >"$started"
+s2=$(timeout "$TO" "$RUNFS" submit --mount "$T/m2" "$T/a.json")
+assert_eq SUCCEEDED "$(timeout 60 cat "$T/m2/runs/$s2/wait")" "the same in the second"
+assert_eq "src" "$(runs)" "the second data directory's run, from the shared cache"
+assert_eq "$T/shared" "$(readlink "$T/d2/cache")" "the second data directory's cache"
+cmp <(rd "$T/m1/runs/$s1/results/1") <(rd "$T/m2/runs/$s2/results/1") || fail "results differ across the shared cache"
+stop_extra "$T/m1"
+stop_extra "$T/m2"
 check_stderr

@@ -5,7 +5,8 @@
  * worker thread.
  *
  *   wait    the final state word, once the run has completed; then EOF
- *   events  "<iso8601> <task-id|-> <STATE>" per change, history first;
+ *   events  "<iso8601> <task-id|-> <STATE>[ cached]" per change, history
+ *           first;
  *           EOF once the run has ended and every line was read
  */
 #include <errno.h>
@@ -92,7 +93,8 @@ event_lines(int64_t run, int64_t *cursor, struct buf *out)
 		char when[40];
 
 		iso8601(ev[i].ev.time, when, sizeof(when));
-		if (buf_printf(out, "%s %s %s\n", when, ev[i].task, state_name(ev[i].ev.state)) < 0)
+		if (buf_printf(out, "%s %s %s%s\n", when, ev[i].task, state_name(ev[i].ev.state),
+			       ev[i].cached ? " cached" : "") < 0)
 			return i;
 		*cursor = ev[i].ev.seq;
 	}

@@ -75,6 +75,7 @@ struct event_rec {
 struct event_line {
 	struct event_rec ev;
 	char task[TASK_ID_MAX];
+	int cached; /* a SUCCEEDED that was a cache hit */
 };
 
 /* What a run's task runs used, their latest attempts summed (status.json);

@@ -101,7 +101,8 @@ static const char *const sql[S_COUNT] = {
 		    " AND a.idx = t.idx AND a.n = t.attempts WHERE t.run_seq = ?",
     [S_EVENT_LIST] = "SELECT seq, run_seq, task_idx, state, time FROM events"
 		     " WHERE run_seq = ? AND seq > ? ORDER BY seq LIMIT ?",
-    [S_EVENT_LINES] = "SELECT e.seq, e.run_seq, e.task_idx, e.state, e.time, t.id FROM events e"
+    [S_EVENT_LINES] = "SELECT e.seq, e.run_seq, e.task_idx, e.state, e.time, t.id, t.attempts"
+		      " FROM events e"
 		      " LEFT JOIN tasks t ON t.run_seq = e.run_seq AND t.idx = e.task_idx"
 		      " WHERE e.run_seq = ? AND e.seq > ? ORDER BY e.seq LIMIT ?",
     [S_EVENT_FOREIGN] = "SELECT seq, run_seq, task_idx, state, time FROM events"

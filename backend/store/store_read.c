@@ -128,6 +128,9 @@ event_line_row(sqlite3_stmt *s, void *p)
 	store_col_copy(l->task, sizeof(l->task), s, 5);
 	if (l->ev.task_idx < 0 || l->task[0] == '\0')
 		snprintf(l->task, sizeof(l->task), "-");
+	/* SUCCEEDED without an attempt: a cache hit. */
+	l->cached = l->ev.task_idx >= 0 && l->ev.state == ST_SUCCEEDED &&
+		    sqlite3_column_type(s, 6) != SQLITE_NULL && sqlite3_column_int(s, 6) == 0;
 	return 0;
 }
 

@@ -48,6 +48,8 @@ for t in make size up last; do
 done
 [[ ! -e $MNT/runs/$a2/tasks/src/cached_from ]] || fail "src, not cached, has cached_from"
 assert_eq "5/5 SUCCEEDED (4 cached)" "$(rd "$MNT/runs/$a2/progress")" "progress counts the hits apart"
+assert_eq "last make size up" "$(rd "$MNT/runs/$a2/events" | awk '$3 == "SUCCEEDED" && $4 == "cached" {print $2}' | sort | tr '\n' ' ' | sed 's/ $//')" \
+	"events says which task runs were cache hits"
 cmp <(rd "$MNT/runs/$a1/results/0") <(rd "$MNT/runs/$a2/results/0") || fail "results/0 differs on a hit"
 cmp <(rd "$MNT/runs/$a1/results/1") <(rd "$MNT/runs/$a2/results/1") || fail "results/1 differs on a hit"
 jq -e '[.task_runs[] | select(.cached)] | map(.id) | sort == ["last", "make", "size", "up"]' \

@@ -7,6 +7,8 @@
 # many bytes as stat says; readdir's inode numbers are lookup's; copies
 # match the mount; a FAILED run's unavailable files fail every copying
 # tool with ENODATA, as docs/TREE.md says.
+# Its own watchdog: it reads and copies a lot (ctest gives it 600 s).
+TEST_LIMIT=${TEST_LIMIT:-480}
 . "$(dirname "$0")/lib.sh"
 
 for tool in rsync python3 tar du find head diff; do

@@ -338,39 +338,6 @@ check_depth(struct ctx *c, json_t *v, int depth)
 	return 0;
 }
 
-/* "params": {"name": default, ...}, each a literal. */
-static int
-parse_params(struct ctx *c, json_t *obj)
-{
-	struct defn *d = c->d;
-	const char *key;
-	json_t *v;
-	size_t old;
-
-	if (defn_want_object(c, obj, NULL) < 0)
-		return -1;
-	d->param_names = defn_xcalloc(c, json_object_size(obj) + 1, sizeof(char *));
-	d->param_values = defn_xcalloc(c, json_object_size(obj) + 1, sizeof(char *));
-	if (d->param_names == NULL || d->param_values == NULL)
-		return -1;
-	json_object_foreach(obj, key, v)
-	{
-		int i = d->nparams, rc;
-		old = defn_path_key(c, key);
-		if (defn_check_id(c, key, "parameter name") < 0 ||
-		    (d->param_names[i] = defn_xstrdup(c, key)) == NULL)
-			return -1;
-		d->nparams++;
-		if ((rc = defn_literal(c, v, &d->param_values[i])) > 0)
-			return defn_fail(c, "expected a string, number or boolean, got %s",
-					 defn_got(c, v));
-		if (rc < 0)
-			return -1;
-		defn_path_pop(c, old);
-	}
-	return 0;
-}
-
 int
 defn_bool(struct ctx *c, json_t *v)
 {
@@ -428,7 +395,7 @@ parse_top(struct ctx *c, json_t *root)
 	}
 	if ((v = json_object_get(root, "params")) != NULL) {
 		old = defn_path_key(c, "params");
-		if (parse_params(c, v) < 0)
+		if (defn_parse_params(c, v) < 0)
 			return -1;
 		defn_path_pop(c, old);
 	}

@@ -73,6 +73,8 @@ char *defn_xstrdup(struct ctx *c, const char *s);
  * Returns 1 (and no error) when v is not a literal. */
 int defn_literal(struct ctx *c, const json_t *v, char **out);
 
+/* params.c: a definition's "params", each a literal default. */
+int defn_parse_params(struct ctx *c, json_t *obj);
 /* true or false as 1 or 0; -1 after failing. */
 int defn_bool(struct ctx *c, json_t *v);
 /* "on_failure": 1 for "continue", 0 for "stop", -1 after failing. */

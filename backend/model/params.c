@@ -1,6 +1,6 @@
 /*
- * Parameters at submit: a definition declares "params" with their
- * defaults; a submission may wrap it as {"definition": ..., "params": ...}
+ * Parameters: a definition declares "params" with their defaults
+ * (defn_parse_params reads them while parsing); a submission may wrap it as {"definition": ..., "params": ...}
  * to give other values. The values used are written into the definition
  * itself, so that definition.json, the normalized form and every later
  * reader see one definition with no outside state.
@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "defn.h"
+#include "defn_int.h"
 #include "util.h"
 
 static const char *const wrapper_fields[] = {"definition", "params"};
@@ -115,4 +116,37 @@ defn_params_json(const struct defn *d)
 	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	return text;
+}
+
+/* "params": {"name": default, ...}, each a literal. */
+int
+defn_parse_params(struct ctx *c, json_t *obj)
+{
+	struct defn *d = c->d;
+	const char *key;
+	json_t *v;
+	size_t old;
+
+	if (defn_want_object(c, obj, NULL) < 0)
+		return -1;
+	d->param_names = defn_xcalloc(c, json_object_size(obj) + 1, sizeof(char *));
+	d->param_values = defn_xcalloc(c, json_object_size(obj) + 1, sizeof(char *));
+	if (d->param_names == NULL || d->param_values == NULL)
+		return -1;
+	json_object_foreach(obj, key, v)
+	{
+		int i = d->nparams, rc;
+		old = defn_path_key(c, key);
+		if (defn_check_id(c, key, "parameter name") < 0 ||
+		    (d->param_names[i] = defn_xstrdup(c, key)) == NULL)
+			return -1;
+		d->nparams++;
+		if ((rc = defn_literal(c, v, &d->param_values[i])) > 0)
+			return defn_fail(c, "expected a string, number or boolean, got %s",
+					 defn_got(c, v));
+		if (rc < 0)
+			return -1;
+		defn_path_pop(c, old);
+	}
+	return 0;
 }

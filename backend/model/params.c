@@ -1,9 +1,10 @@
 /*
  * Parameters: a definition declares "params" with their defaults
  * (defn_parse_params reads them while parsing); a submission may wrap
- * it as {"definition": ..., "params": ...} to give other values. The values used are written into the definition
- * itself, so that definition.json, the normalized form and every later
- * reader see one definition with no outside state.
+ * it as {"definition": ..., "params": ...} to give other values. The
+ * values used are written into the definition itself, so that
+ * definition.json, the normalized form and every later reader see one
+ * definition with no outside state.
  */
 #include <stdlib.h>
 #include <string.h>

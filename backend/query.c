@@ -193,25 +193,6 @@ backend_nresults(struct backend *b, int64_t run_seq, int *n)
 	return e;
 }
 
-/* Adds copy k's share of a composed result: the value a reference to the
- * output stands for (bind.h). The caller ends the last line. */
-static enum rerr
-compose(struct buf *out, int k, const char *path, int by_path)
-{
-	char *data = NULL;
-	size_t len = 0;
-	int rc;
-
-	if (by_path)
-		return bind_ref_piece(out, k, path, strlen(path)) < 0 ? RF_NOMEM : RF_OK;
-	/* No file: the task printed nothing (files are made on first write). */
-	if (read_file(path, RESULT_MAX, &data, &len) < 0 && errno != ENOENT)
-		return RF_IO;
-	rc = bind_ref_piece(out, k, data ? data : "", len);
-	free(data);
-	return rc < 0 ? RF_NOMEM : RF_OK;
-}
-
 enum rerr
 backend_result(struct backend *b, int64_t run_seq, int i, char **path, char **content, size_t *len,
 	       char **err)
@@ -263,8 +244,8 @@ backend_result(struct backend *b, int64_t run_seq, int i, char **path, char **co
 		task_rec_free(&t);
 		if (e == RF_OK && single && !by_path)
 			*path = strdup(p);
-		else if (e == RF_OK)
-			e = compose(&out, k, p, by_path);
+		else if (e == RF_OK && bind_ref_file(&out, k, p, by_path, RESULT_MAX) < 0)
+			e = errno == ENOMEM ? RF_NOMEM : RF_IO;
 		if (e != RF_OK)
 			goto out;
 	}

@@ -25,9 +25,6 @@
 
 extern char **environ;
 
-/* A value passed through {"from"} ends up in argv or stdin; argv strings
- * are limited by the kernel anyway, stdin is bounded to keep memory sane. */
-#define VALUE_MAX (64 * 1024 * 1024)
 /* A stdout up to this long is held for its readers (stask.value): most
  * values passed on are a number or a name. Longer ones are read back from
  * their file; so are all after a restart. */
@@ -65,43 +62,28 @@ ref_value(struct sched *s, struct srun *r, const struct defn_arg *a, struct buf 
 	for (int k = 0; k < n; k++) {
 		struct stask *p = &r->t[first + k];
 		char path[PATH_MAX_];
-		char *data = NULL;
-		const char *val;
-		size_t len = 0;
-		int added;
 
 		if (path_output(path, s->datadir, r->rec.id, p->rec.id, p->rec.attempts, oname) <
 		    0) {
 			snprintf(err, errsz, "path of %s too long", p->rec.id);
 			return -1;
 		}
-		if (a->kind == ARG_PATH) {
-			if (bind_ref_piece(v, k, path, strlen(path)) < 0)
+		if (a->kind != ARG_PATH && p->value && strcmp(oname, "stdout") == 0) {
+			int added = bind_ref_piece(v, k, p->value, p->value_len);
+			/* A value held for its readers goes with the last one. */
+			if (--p->readers <= 0) {
+				free(p->value);
+				p->value = NULL;
+			}
+			if (added < 0)
 				goto nomem;
-			continue;
-		}
-		if (p->value && strcmp(oname, "stdout") == 0) {
-			val = p->value;
-			len = p->value_len;
-		} else if (read_file(path, VALUE_MAX, &data, &len) == 0) {
-			val = data;
-		} else if (errno == ENOENT) {
-			/* A task that printed nothing has no stdout file: its value is "". */
-			val = "";
-		} else {
+		} else if (bind_ref_file(v, k, path, a->kind == ARG_PATH, BIND_VALUE_MAX) < 0) {
+			if (errno == ENOMEM)
+				goto nomem;
 			snprintf(err, errsz, "argument %s: cannot read output %s of %s: %s",
 				 a->name, oname, p->rec.id, strerror(errno));
 			return -1;
 		}
-		added = bind_ref_piece(v, k, val, len);
-		free(data);
-		/* A value held for its readers goes with the last one. */
-		if (val == p->value && --p->readers <= 0) {
-			free(p->value);
-			p->value = NULL;
-		}
-		if (added < 0)
-			goto nomem;
 	}
 	return 0;
 nomem:
@@ -571,7 +553,7 @@ attempt_finish(struct sched *s, struct stask *t)
 
 	if (end_attempt(s, t, 0, why, sizeof(why))) {
 		if (t->cache_key[0])
-			cache_save(s->datadir, t->cache_key, t->run->rec.id, sched_task_def(t),
+			cache_save(s->datadir, s->datadir, t->cache_key, t->run->rec.id, sched_task_def(t),
 				   t->rec.id, t->rec.attempts);
 		sched_task_succeeded(s, t);
 	} else

@@ -134,14 +134,14 @@ subst_json(const char *tmpl, struct key_ctx *k)
 
 int
 cache_key(const struct defn_task *task, const struct defn_step *step, int copy, char *const *values,
-	  char key[65], char **json)
+	  char key[65], json_t **made_of)
 {
 	struct key_ctx k = {task, calloc((size_t)task->nparams + 1, sizeof(char *))};
 	json_t *o = NULL, *argv = json_array(), *env = json_object(), *inputs = json_object();
 	char sum[65], *text = NULL;
 	int rc = -1;
 
-	*json = NULL;
+	*made_of = NULL;
 	if (k.values == NULL)
 		goto out;
 	for (int i = 0; i < task->nparams; i++) {
@@ -172,8 +172,9 @@ cache_key(const struct defn_task *task, const struct defn_step *step, int copy, 
 	if ((text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL ||
 	    sha256_bytes(text, strlen(text), key) < 0)
 		goto out;
-	*json = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
-	rc = *json ? 0 : -1;
+	*made_of = o;
+	o = NULL;
+	rc = 0;
 out:
 	for (int i = 0; k.values && i < task->nparams; i++)
 		free(k.values[i]);
@@ -240,8 +241,8 @@ entry_path(const char *datadir, const char *key, const char *file, char *path)
 }
 
 void
-cache_save(const char *datadir, const char *key, const char *run, const struct defn_task *task,
-	   const char *task_id, int n)
+cache_save(const char *datadir, const char *files_dir, const char *key, const char *run,
+	   const struct defn_task *task, const char *task_id, int n)
 {
 	char tmp[PATH_MAX_], src[PATH_MAX_], dst[PATH_MAX_ + 256], final[PATH_MAX_], sum[65], *text;
 	json_t *files = json_object(), *meta;
@@ -255,7 +256,7 @@ cache_save(const char *datadir, const char *key, const char *run, const struct d
 	for (int i = 0; i < 2 + task->noutputs; i++) {
 		if (i >= 2 && strcmp(task->outputs[i - 2], "stdout") == 0)
 			continue;
-		if (file_path(datadir, run, task, task_id, n, i, src, &name) < 0)
+		if (file_path(files_dir, run, task, task_id, n, i, src, &name) < 0)
 			goto fail;
 		if (snprintf(dst, sizeof(dst), "%s/%s%s", tmp, i < 2 ? "" : "out.", name) >=
 		    (int)sizeof(dst))
@@ -313,8 +314,8 @@ entry_sound(const char *datadir, const char *key, json_t *files)
 }
 
 int
-cache_take(const char *datadir, const char *key, const char *run, const struct defn_task *task,
-	   const char *task_id, char *from, size_t fromsz)
+cache_take(const char *datadir, const char *files_dir, const char *key, const char *run,
+	   const struct defn_task *task, const char *task_id, char *from, size_t fromsz)
 {
 	char path[PATH_MAX_], src[PATH_MAX_], dst[PATH_MAX_];
 	json_error_t je;
@@ -338,7 +339,7 @@ cache_take(const char *datadir, const char *key, const char *run, const struct d
 	/* A folder only for named outputs: making one is a hit's dearest step. */
 	for (int i = 0; i < task->noutputs; i++)
 		if (strcmp(task->outputs[i], "stdout") != 0) {
-			if (path_attempt_file(path, datadir, run, task_id, 0, "outputs") < 0 ||
+			if (path_attempt_file(path, files_dir, run, task_id, 0, "outputs") < 0 ||
 			    mkdir_p(path, 0700) < 0)
 				goto out;
 			break;
@@ -346,7 +347,7 @@ cache_take(const char *datadir, const char *key, const char *run, const struct d
 	for (int i = 0; i < 2 + task->noutputs; i++) {
 		if (i >= 2 && strcmp(task->outputs[i - 2], "stdout") == 0)
 			continue;
-		if (file_path(datadir, run, task, task_id, 0, i, dst, &name) < 0)
+		if (file_path(files_dir, run, task, task_id, 0, i, dst, &name) < 0)
 			goto out;
 		snprintf(src, sizeof(src), "%s%s", i < 2 ? "" : "out.", name);
 		if (json_object_get(files, src) == NULL)
@@ -356,8 +357,8 @@ cache_take(const char *datadir, const char *key, const char *run, const struct d
 			goto out;
 	}
 	/* The task's log: what it printed on stdout. */
-	if (file_path(datadir, run, task, task_id, 0, 0, src, &name) == 0 &&
-	    path_task_log(dst, datadir, run, task_id) == 0 && access(src, F_OK) == 0 &&
+	if (file_path(files_dir, run, task, task_id, 0, 0, src, &name) == 0 &&
+	    path_task_log(dst, files_dir, run, task_id) == 0 && access(src, F_OK) == 0 &&
 	    link(src, dst) < 0 && errno != EEXIST)
 		log_warn("%s", dst);
 	snprintf(from, fromsz, "%s/%s",
@@ -367,6 +368,24 @@ cache_take(const char *datadir, const char *key, const char *run, const struct d
 out:
 	json_decref(meta);
 	return rc;
+}
+
+void
+cache_record(const char *files_dir, const char *run, const char *task_id, const char *key,
+	     json_t *made_of, const char *from)
+{
+	char path[PATH_MAX_], *text;
+	json_t *o = json_pack("{s:s, s:O, s:s?}", "key", key, "made_of", made_of, "from", from);
+	int fd;
+
+	text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+	if (text && path_task_file(path, files_dir, run, task_id, "cache") == 0 &&
+	    (fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) >= 0) {
+		if (write(fd, text, strlen(text)) < 0 || close(fd) < 0)
+			log_warn("%s", path);
+	}
+	free(text);
+	json_decref(o);
 }
 
 int

@@ -4,22 +4,35 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "defn.h"
 
 /* The key of copy `copy` of step's task run, its parameters bound to
- * values: hex SHA-256 into key, and what went into it as JSON text in
- * *json (malloc'd). 0, or -1 without memory. */
+ * values: hex SHA-256 into key, and what went into it in *made_of (a new
+ * reference). 0, or -1 without memory. */
 int cache_key(const struct defn_task *task, const struct defn_step *step, int copy,
-	      char *const *values, char key[65], char **json);
+	      char *const *values, char key[65], json_t **made_of);
+/*
+ * The cache is DATA/cache of datadir; a run's files are under files_dir
+ * (the data directory, or a Slurm configuration's work directory), laid
+ * out alike (layout.h).
+ */
 /* A sound entry of key: its files linked into the task run's attempt 0
  * (a hit runs no attempt), "run/task" it came from into from; 1. 0 on a
  * miss (a damaged entry is removed and misses). */
-int cache_take(const char *datadir, const char *key, const char *run, const struct defn_task *task,
-	       const char *task_id, char *from, size_t fromsz);
+int cache_take(const char *datadir, const char *files_dir, const char *key, const char *run,
+	       const struct defn_task *task, const char *task_id, char *from, size_t fromsz);
 /* Keeps the files of the task run's attempt n, which succeeded, as the
  * entry of key. Failing only costs a later hit: logged. */
-void cache_save(const char *datadir, const char *key, const char *run, const struct defn_task *task,
-		const char *task_id, int n);
+void cache_save(const char *datadir, const char *files_dir, const char *key, const char *run,
+		const struct defn_task *task, const char *task_id, int n);
+/* logs.d/<task>.cache, which tasks/<t>/cache_key(.json) and cached_from
+ * read: the key, what went into it, and for a hit where it came from.
+ * Written in place, not renamed: making an inode is the dearest step of
+ * a hit (ext4 looks for a free one). Failing is logged. */
+void cache_record(const char *files_dir, const char *run, const char *task_id, const char *key,
+		  json_t *made_of, const char *from);
 
 /* -o cache_dir=DIR: DATA/cache becomes a link to DIR, which several data
  * directories may share (on another filesystem, entries are copies, not

@@ -1,4 +1,6 @@
 /* The binding of parameters (bind.h). */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -33,6 +35,25 @@ bind_ref_piece(struct buf *v, int k, const char *data, size_t len)
 	if (k > 0 && buf_add(v, "\n", 1) < 0)
 		return -1;
 	return len > 0 ? buf_add(v, data, len) : 0;
+}
+
+int
+bind_ref_file(struct buf *v, int k, const char *path, int by_path, size_t max)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (by_path)
+		return bind_ref_piece(v, k, path, strlen(path));
+	/* Files are made on first write: none means nothing was printed. */
+	if (read_file(path, max, &data, &len) < 0 && errno != ENOENT)
+		return -1;
+	rc = bind_ref_piece(v, k, data ? data : "", len);
+	free(data);
+	if (rc < 0)
+		errno = ENOMEM;
+	return rc;
 }
 
 char *

@@ -14,6 +14,11 @@
 #include "defn.h"
 #include "util.h"
 
+/* The most of an output a value takes (a reference by content). It ends
+ * up in argv or stdin; argv strings are limited by the kernel anyway,
+ * stdin is bounded to keep memory sane. */
+#define BIND_VALUE_MAX (64 * 1024 * 1024)
+
 struct binding {
 	const char *value;	    /* a foreach item or a literal: the value */
 	const struct defn_arg *ref; /* else a reference (ARG_FROM or ARG_PATH) */
@@ -27,6 +32,10 @@ int bind_param(const struct defn_step *st, int copy, const char *name, struct bi
  * copy but the first, then data (an output's content, or a path) without
  * its trailing newlines. 0, or -1 without memory. */
 int bind_ref_piece(struct buf *v, int k, const char *data, size_t len);
+/* The same for an output read from its file at path (at most max bytes),
+ * or, by_path, for the path itself. A missing file is an output never
+ * printed to: "". 0, or -1 with errno. */
+int bind_ref_file(struct buf *v, int k, const char *path, int by_path, size_t max);
 
 /* tasks/<t>/inputs as recorded: each parameter of the task and the value
  * bound to it (values[i], or null where it is not known yet: a

@@ -79,11 +79,14 @@ srm_free(struct srm *m)
 	free(m->again);
 	free(m->seen);
 	free(m->keep);
+	plan_free(&m->p);
+	if (m->d)
+		defn_free(m->d);
 	free(m);
 }
 
 /* Which task runs' steps go on when they fail: read once, from the
- * run's recorded definition. */
+ * run's recorded definition, which is kept when the cache needs it. */
 static int
 load_keep(struct slurm *s, struct srm *m)
 {
@@ -98,6 +101,14 @@ load_keep(struct slurm *s, struct srm *m)
 		for (int i = 0; i < m->ntasks; i++)
 			m->keep[i] = (unsigned char)d->steps[p.tr_step[i]].keep_going;
 		rc = 0;
+		for (int i = 0; i < d->ntasks; i++)
+			if (d->tasks[i].cache) {
+				m->d = d;
+				m->p = p;
+				d = NULL;
+				p = (struct plan){0};
+				break;
+			}
 	}
 	plan_free(&p);
 	if (d)

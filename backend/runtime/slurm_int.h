@@ -48,6 +48,8 @@ struct srm {
 	int gen;	     /* the record's generation this mount last acted on or saw */
 	int64_t last_event;  /* the run's last event, as settling it saw */
 	int64_t saved_event; /* the same when its record was written */
+	struct defn *d;	     /* its definition, kept when a task has "cache" */
+	struct plan p;	     /* d's plan */
 };
 
 struct scmd {
@@ -108,6 +110,16 @@ struct runtime;
 enum rerr slurm_forget(struct runtime *rt, const struct run_rec *r, char **err);
 /* Takes up runs other machines submitted, and their changes. */
 void slurm_discover(struct slurm *s);
+
+/* slurm_cache.c: the cache (engine/cache.c) on Slurm. */
+/* Before submission: the task runs of want with "cache" whose inputs are
+ * known take an entry when there is one, and are taken out of want; how
+ * many did. */
+int slurm_cache_lookup(struct slurm *s, struct srm *m, const struct defn *d, const struct plan *p,
+		       const char *workdir, unsigned char *want);
+/* Task run i succeeded on Slurm: kept in the cache when its task has
+ * "cache". */
+void slurm_cache_keep(struct slurm *s, struct srm *m, int i, const char *workdir);
 
 /* slurm_refresh.c */
 void slurm_refresh(struct slurm *s);

@@ -134,12 +134,13 @@ apply_job(struct slurm *s, struct srm *m, int i, json_t *job, const char *workdi
 	const char *reason = json_string_value(json_object_get(job, "state_reason"));
 	int64_t start = json_integer_value(json_object_get(job, "start_time"));
 	int64_t end = json_integer_value(json_object_get(job, "end_time"));
-	int status = (int)json_integer_value(json_object_get(job, "exit_code")), active, state;
+	int status = (int)json_integer_value(json_object_get(job, "exit_code")), active, state, was;
 	struct task_rec t;
 
 	m->seen[i] = 1;
 	if (js == NULL || store_task_get(s->st, m->seq, i, &t) != RF_OK)
 		return;
+	was = t.state;
 	/* A job cancelled by a stop from another machine: its record may say
 	 * so before this mount's scan has seen it. */
 	if (!m->stopping && workdir && (!strcmp(js, "CANCELLED") || !strcmp(js, "FAILED")))
@@ -184,6 +185,9 @@ apply_job(struct slurm *s, struct srm *m, int i, json_t *job, const char *workdi
 	t.state = state;
 	store_task_update(s->st, &t);
 	task_rec_free(&t);
+	/* Once: a full listing shows ended jobs again. */
+	if (state == ST_SUCCEEDED && !active && was != ST_SUCCEEDED)
+		slurm_cache_keep(s, m, i, workdir);
 }
 
 /* What a task run that never ran says when it depends on one that failed

@@ -343,7 +343,7 @@ slurm_submit_run(struct slurm *s, int64_t seq)
 	unsigned char *want = NULL;
 	struct task_rec t;
 	char *err = NULL, msg[512];
-	int n = -1, lock = -1, rerun;
+	int n = -1, lock = -1, rerun, hits;
 
 	/* Read once and cleared at once: whatever becomes of this launch, a
 	 * later retry is not a rerun. */
@@ -383,9 +383,14 @@ slurm_submit_run(struct slurm *s, int64_t seq)
 	}
 	if (rerun)
 		skip_unrunnable(s, m, &js, want);
+	hits = slurm_cache_lookup(s, m, js.d, &js.p, js.workdir, want);
 	if ((n = submit_marked(s, m, &js, want, &err)) < 0)
 		goto fail;
-	snprintf(msg, sizeof(msg), "%d task runs submitted to %s", n, js.r.config);
+	if (hits)
+		snprintf(msg, sizeof(msg), "%d task runs submitted to %s (%d cached)", n,
+			 js.r.config, hits);
+	else
+		snprintf(msg, sizeof(msg), "%d task runs submitted to %s", n, js.r.config);
 	slurm_note_run(s, seq, ST_WAITING, msg);
 	share_save(s, m, js.workdir, 1);
 follow:

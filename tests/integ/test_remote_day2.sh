@@ -3,7 +3,8 @@
 # copies of a job array (the fan-in TERMINATED "not run", the run FAILED),
 # a retry delay carried by the job's begin time, a rerun of a middle task
 # run and its dependants only, and the delete of a remote run (its record
-# and files in the work directory go too).
+# and files in the work directory go too); the cache: a hit is decided
+# before submission and its job is never sent.
 . "$(dirname "$0")/lib.sh"
 
 slurm_lab
@@ -62,5 +63,37 @@ timeout "$TO" rm -r "$R" || fail "rm -r of a remote run"
 [[ ! -e $SLURM_WORKDIR/runs/$id ]] || fail "the remote run's files stay in the work directory: $(ls "$SLURM_WORKDIR/runs/$id")"
 sleep 3 # two scans of the work directory: nothing takes it up again
 [[ ! -e $R ]] || fail "the deleted run came back"
+
+# The cache on Slurm. jobs_of RUN: how many jobs Slurm was sent for it
+# (finished jobs stay listed for MinJobAge, an hour).
+jobs_of() { scontrol show jobs --oneliner | grep -c "JobName=$1\." || true; }
+jq '.cache = true' "$T/chain.json" >"$T/cchain.json"
+: >"$SLURM_WORKDIR/started"
+c1=$(submit "$T/cchain.json")
+WAIT_TIMEOUT=120 wait_state "$c1" SUCCEEDED
+assert_eq $'a\nb\nc\nside' "$(sort "$SLURM_WORKDIR/started")" "the first cached run on Slurm starts every task"
+: >"$SLURM_WORKDIR/started"
+c2=$(submit "$T/cchain.json")
+WAIT_TIMEOUT=120 wait_state "$c2" SUCCEEDED
+assert_eq "" "$(cat "$SLURM_WORKDIR/started")" "task runs an unchanged cached run started on Slurm"
+assert_eq 0 "$(jobs_of "$c2")" "jobs sent to Slurm for a run of hits only ($(jobs_of "$c1") for the first)"
+assert_eq "4/4 SUCCEEDED (4 cached)" "$(rd "$MNT/runs/$c2/progress")" "progress of the cached run on Slurm"
+assert_eq "c-b-a-x" "$(rd "$MNT/runs/$c2/results/0")" "the cached run's result on Slurm"
+assert_eq "0 ../../../$c1/tasks/b" "$(rd "$MNT/runs/$c2/tasks/b/attempts") $(readlink "$MNT/runs/$c2/tasks/b/cached_from")" \
+	"a hit's attempts and cached_from on Slurm"
+assert_eq "b-a-x" "$(rd "$MNT/runs/$c2/tasks/b/stdout")" "a hit's stdout on Slurm"
+# A changed input: that task misses; its dependants' inputs are known
+# only once its job has run, so they are sent to Slurm too, and kept.
+jq '(.steps[] | select(.id == "a") | .args.in) = "x2"' "$T/cchain.json" >"$T/cchain2.json"
+c3=$(submit "$T/cchain2.json")
+WAIT_TIMEOUT=120 wait_state "$c3" SUCCEEDED
+assert_eq $'a\nb\nc' "$(sort "$SLURM_WORKDIR/started")" "task runs a changed first step started on Slurm"
+assert_eq 3 "$(jobs_of "$c3")" "jobs sent for a changed first step"
+assert_eq "1 0" "$(rd "$MNT/runs/$c3/tasks/a/attempts") $(rd "$MNT/runs/$c3/tasks/side/attempts")" \
+	"attempts of a (it ran) and side (a hit)"
+: >"$SLURM_WORKDIR/started"
+c4=$(submit "$T/cchain2.json")
+WAIT_TIMEOUT=120 wait_state "$c4" SUCCEEDED
+assert_eq "0 c-b-a-x2" "$(jobs_of "$c4") $(rd "$MNT/runs/$c4/results/0")" "jobs and result of the changed run again"
 stop_runfs
 check_stderr

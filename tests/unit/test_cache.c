@@ -34,14 +34,16 @@ parse(const char *text)
 static void
 key_of(struct defn *d, const char *path, const char *v, char key[65])
 {
-	char *values[2], *json = NULL;
+	char *values[2];
+	json_t *made_of = NULL;
 	const struct defn_task *t = &d->tasks[d->steps[1].task];
 
 	/* params are sorted: f, v */
 	values[0] = (char *)path;
 	values[1] = (char *)v;
-	CHECK(cache_key(t, &d->steps[1], -1, values, key, &json) == 0);
-	free(json);
+	CHECK(cache_key(t, &d->steps[1], -1, values, key, &made_of) == 0);
+	CHECK(json_object_get(made_of, "argv") != NULL);
+	json_decref(made_of);
 }
 
 int
@@ -79,9 +81,9 @@ main(void)
 	CHECK(mkdir_p(strcat(strcpy(a, dir), "/runs/r1/logs.d"), 0700) == 0);
 	CHECK(mkdir_p(strcat(strcpy(a, dir), "/runs/r2/logs.d"), 0700) == 0);
 	CHECK(write_file(path, "out\n", 4, 0600) == 0);
-	cache_save(dir, k1, "r1", t, "t", 1);
-	CHECK(cache_take(dir, k3, "r2", t, "t", from, sizeof(from)) == 0); /* another key */
-	CHECK(cache_take(dir, k1, "r2", t, "t", from, sizeof(from)) == 1);
+	cache_save(dir, dir, k1, "r1", t, "t", 1);
+	CHECK(cache_take(dir, dir, k3, "r2", t, "t", from, sizeof(from)) == 0); /* another key */
+	CHECK(cache_take(dir, dir, k1, "r2", t, "t", from, sizeof(from)) == 1);
 	CHECK_STR(from, "r1/t");
 	CHECK(path_attempt_file(path, dir, "r2", "t", 0, "stdout") == 0);
 	{
@@ -94,7 +96,7 @@ main(void)
 	/* Damaged (another file of the same size): refused, and removed. */
 	snprintf(a, sizeof(a), "%s/cache/%s/stdout", dir, k1);
 	CHECK(unlink(a) == 0 && write_file(a, "bad\n", 4, 0600) == 0);
-	CHECK(cache_take(dir, k1, "r3", t, "t", from, sizeof(from)) == 0);
+	CHECK(cache_take(dir, dir, k1, "r3", t, "t", from, sizeof(from)) == 0);
 	snprintf(a, sizeof(a), "%s/cache/%s", dir, k1);
 	CHECK(access(a, F_OK) != 0);
 	defn_free(d);

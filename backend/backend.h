@@ -76,6 +76,10 @@ enum rerr backend_task(struct backend *b, int64_t run_seq, int idx, struct task_
  * attempt has ended), and the run's sums of them. */
 enum rerr backend_task_usage(struct backend *b, int64_t run_seq, int idx, char **json);
 enum rerr backend_run_usage(struct backend *b, int64_t run_seq, struct usage_sum *out);
+/* The cache's record of a task run with "cache" (engine/cache.c): JSON
+ * {"key", "made_of", "from"}, malloc'd; RF_NOENT when it has none. */
+enum rerr backend_task_cache(struct backend *b, const struct run_rec *r, const struct task_rec *t,
+			     char **json);
 enum rerr backend_task_find(struct backend *b, int64_t run_seq, const char *id,
 			    struct task_rec *out);
 int backend_tasks(struct backend *b, int64_t run_seq, int from, int limit, struct task_rec *out);

@@ -74,6 +74,23 @@ backend_task_usage(struct backend *b, int64_t run_seq, int idx, char **json)
 }
 
 enum rerr
+backend_task_cache(struct backend *b, const struct run_rec *r, const struct task_rec *t,
+		   char **json)
+{
+	char path[PATH_MAX_], dir[PATH_MAX_];
+	enum rerr e = store_cache_key_get(b->st, r->seq, t->idx, json);
+	size_t len;
+
+	/* Runs recorded before the store kept it have logs.d/<task>.cache. */
+	if (e == RF_NOENT &&
+	    path_task_file(path, backend_files(b, r->config, dir, sizeof(dir)), r->id, t->id,
+			   "cache") == 0 &&
+	    read_file(path, 1 << 20, json, &len) == 0)
+		e = RF_OK;
+	return e;
+}
+
+enum rerr
 backend_run_usage(struct backend *b, int64_t run_seq, struct usage_sum *out)
 {
 	return store_run_usage(b->st, run_seq, out);

@@ -476,13 +476,13 @@ task_ctl_write(const struct node *n, struct fh *fh, const char *data, size_t len
 const struct kind_ops task_ctl_ops = {
     .mode = 0644, .render = task_ctl_render, .write = task_ctl_write};
 
-/* The task run's logs.d/<task>.cache (engine/attempt.c), or NULL. */
+/* The cache's record of the task run (backend_task_cache), or NULL. */
 static json_t *
 cache_file(const struct node *n, int64_t *mtime)
 {
 	struct run_rec r = {0};
 	struct task_rec t = {0};
-	char path[PATH_MAX_], dir[PATH_MAX_];
+	char *text = NULL;
 	json_error_t je;
 	json_t *o = NULL;
 
@@ -490,9 +490,9 @@ cache_file(const struct node *n, int64_t *mtime)
 		return NULL;
 	if (node_task(n, &t) == 0) {
 		*mtime = t.updated;
-		if (path_task_file(path, backend_files(fs_backend, r.config, dir, sizeof(dir)),
-				   r.id, t.id, "cache") == 0)
-			o = json_load_file(path, 0, &je);
+		if (backend_task_cache(fs_backend, &r, &t, &text) == RF_OK)
+			o = json_loads(text, 0, &je);
+		free(text);
 		task_rec_free(&t);
 	}
 	run_rec_free(&r);

@@ -553,8 +553,8 @@ attempt_finish(struct sched *s, struct stask *t)
 
 	if (end_attempt(s, t, 0, why, sizeof(why))) {
 		if (t->cache_key[0])
-			cache_save(s->datadir, s->datadir, t->cache_key, t->run->rec.id, sched_task_def(t),
-				   t->rec.id, t->rec.attempts);
+			cache_save(s->datadir, s->datadir, t->cache_key, t->run->rec.id,
+				   sched_task_def(t), t->rec.id, t->rec.attempts);
 		sched_task_succeeded(s, t);
 	} else
 		sched_task_failed(s, t, why);

@@ -33,6 +33,7 @@
 #include "cache.h"
 #include "layout.h"
 #include "log.h"
+#include "store.h"
 #include "util.h"
 
 /* Bumped when what goes into a key changes: older entries then miss. */
@@ -371,19 +372,15 @@ out:
 }
 
 void
-cache_record(const char *files_dir, const char *run, const char *task_id, const char *key,
-	     json_t *made_of, const char *from)
+cache_record(struct store *st, int64_t run_seq, int idx, const char *key, json_t *made_of,
+	     const char *from)
 {
-	char path[PATH_MAX_], *text;
 	json_t *o = json_pack("{s:s, s:O, s:s?}", "key", key, "made_of", made_of, "from", from);
-	int fd;
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
-	text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
-	if (text && path_task_file(path, files_dir, run, task_id, "cache") == 0 &&
-	    (fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) >= 0) {
-		if (write(fd, text, strlen(text)) < 0 || close(fd) < 0)
-			log_warn("%s", path);
-	}
+	if (text == NULL || store_cache_key_put(st, run_seq, idx, text) != RF_OK)
+		log_warnx("run %lld: task run %d: cannot record its cache key", (long long)run_seq,
+			  idx);
 	free(text);
 	json_decref(o);
 }

@@ -27,12 +27,12 @@ int cache_take(const char *datadir, const char *files_dir, const char *key, cons
  * entry of key. Failing only costs a later hit: logged. */
 void cache_save(const char *datadir, const char *files_dir, const char *key, const char *run,
 		const struct defn_task *task, const char *task_id, int n);
-/* logs.d/<task>.cache, which tasks/<t>/cache_key(.json) and cached_from
- * read: the key, what went into it, and for a hit where it came from.
- * Written in place, not renamed: making an inode is the dearest step of
- * a hit (ext4 looks for a free one). Failing is logged. */
-void cache_record(const char *files_dir, const char *run, const char *task_id, const char *key,
-		  json_t *made_of, const char *from);
+/* What tasks/<t>/cache_key(.json) and cached_from read, kept in the
+ * store: the key, what went into it, and for a hit where it came from.
+ * Failing is logged. */
+struct store;
+void cache_record(struct store *st, int64_t run_seq, int idx, const char *key, json_t *made_of,
+		  const char *from);
 
 /* -o cache_dir=DIR: DATA/cache becomes a link to DIR, which several data
  * directories may share (on another filesystem, entries are copies, not

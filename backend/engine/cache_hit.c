@@ -37,7 +37,7 @@ cache_hit(struct sched *s, struct stask *t, const struct defn_task *task,
 	hit = cache_take(s->datadir, s->datadir, t->cache_key, r->rec.id, task, t->rec.id, from,
 			 sizeof(from));
 	cache_note(s->datadir, hit ? "hit" : "miss", t->cache_key);
-	cache_record(s->datadir, r->rec.id, t->rec.id, t->cache_key, made_of, hit ? from : NULL);
+	cache_record(s->st, r->rec.seq, t->rec.idx, t->cache_key, made_of, hit ? from : NULL);
 	json_decref(made_of);
 	if (!hit)
 		return 0;

@@ -5,6 +5,7 @@
  * removes only its names: runs that took its files keep them.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,14 +21,18 @@
 void
 cache_note(const char *datadir, const char *what, const char *key)
 {
-	char path[PATH_MAX_], line[128];
+	char path[PATH_MAX_], dir[PATH_MAX_], line[128];
 	int fd, n;
 
-	if (snprintf(path, sizeof(path), "%s/cache", datadir) >= (int)sizeof(path) ||
-	    mkdir_p(path, 0700) < 0 ||
-	    snprintf(path, sizeof(path), "%s/cache/log", datadir) >= (int)sizeof(path) ||
-	    (fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0)
+	if (snprintf(path, sizeof(path), "%s/cache/log", datadir) >= (int)sizeof(path))
 		return;
+	/* The folder is made once, not on every note: hits are many. */
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0) {
+		snprintf(dir, sizeof(dir), "%s/cache", datadir);
+		if (errno != ENOENT || mkdir_p(dir, 0700) < 0 ||
+		    (fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0)
+			return;
+	}
 	/* One short write per line: O_APPEND keeps lines of several
 	 * processes whole. */
 	n = snprintf(line, sizeof(line), "%lld %s %s\n", (long long)now_ms(), what, key);

@@ -64,8 +64,7 @@ ref_value(struct slurm *s, struct srm *m, const struct keyed *k, const struct de
 
 /* Task run i's key, when all its inputs are known: 0, else -1. */
 static int
-key_of(struct slurm *s, struct srm *m, const struct keyed *k, int i, char key[65],
-       json_t **made_of)
+key_of(struct slurm *s, struct srm *m, const struct keyed *k, int i, char key[65], json_t **made_of)
 {
 	const struct defn_step *st = &k->d->steps[k->p->tr_step[i]];
 	const struct defn_task *task = &k->d->tasks[st->task];
@@ -138,7 +137,7 @@ slurm_cache_lookup(struct slurm *s, struct srm *m, const struct defn *d, const s
 		plan_tr_id(d, p, i, id, sizeof(id));
 		hit = cache_take(s->datadir, workdir, key, m->id, task, id, from, sizeof(from));
 		cache_note(s->datadir, hit ? "hit" : "miss", key);
-		cache_record(workdir, m->id, id, key, made_of, hit ? from : NULL);
+		cache_record(s->st, m->seq, i, key, made_of, hit ? from : NULL);
 		json_decref(made_of);
 		if (!hit)
 			continue;
@@ -168,7 +167,7 @@ slurm_cache_keep(struct slurm *s, struct srm *m, int i, const char *workdir)
 		return;
 	}
 	plan_tr_id(m->d, &m->p, i, id, sizeof(id));
-	cache_record(workdir, m->id, id, key, made_of, NULL);
+	cache_record(s->st, m->seq, i, key, made_of, NULL);
 	json_decref(made_of);
 	cache_save(s->datadir, workdir, key, m->id, task, id, m->attempt[i]);
 }

@@ -116,6 +116,8 @@ static const char *const sql[S_COUNT] = {
     [S_REQ_PENDING] = "SELECT count(*) FROM requests WHERE run_seq = ? AND verb = ?",
     /* Only while no executor owns the run: it would overwrite it anyway. */
     [S_RUN_NOTE] = "UPDATE runs SET message = ?, updated = ? WHERE seq = ? AND owner = 0",
+    [S_CKEY_PUT] = "INSERT OR REPLACE INTO cache_keys(run_seq, idx, record) VALUES(?, ?, ?)",
+    [S_CKEY_GET] = "SELECT record FROM cache_keys WHERE run_seq = ? AND idx = ?",
 };
 
 enum rerr

@@ -153,4 +153,9 @@ int store_follow(struct store *st);
  * everything else as it is. Commits. */
 enum rerr store_run_note(struct store *st, int64_t run_seq, const char *message);
 
+/* store_cachekey.c: the cache's record of a task run (JSON text), written
+ * with the batch; read back malloc'd, RF_NOENT when it has none. */
+enum rerr store_cache_key_put(struct store *st, int64_t run_seq, int idx, const char *record);
+enum rerr store_cache_key_get(struct store *st, int64_t run_seq, int idx, char **record);
+
 #endif

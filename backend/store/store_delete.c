@@ -25,6 +25,7 @@ store_run_forget(struct store *st, int64_t seq, int state)
 	static const char *const tables[][2] = {
 	    {"events", "run_seq = %lld AND seq < (SELECT max(seq) FROM events)"},
 	    {"attempts", "run_seq = %lld"},
+	    {"cache_keys", "run_seq = %lld"},
 	    {"tasks", "run_seq = %lld"},
 	    {"requests", "run_seq = %lld"},
 	    {"definitions", "run_seq = %lld"},

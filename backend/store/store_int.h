@@ -54,6 +54,8 @@ enum {
 	S_REQ_CANCEL,
 	S_REQ_PENDING,
 	S_RUN_NOTE,
+	S_CKEY_PUT,
+	S_CKEY_GET,
 	S_COUNT
 };
 
@@ -117,6 +119,8 @@ enum rerr store_commit(struct store *st);
 enum rerr store_event_add(struct store *st, int64_t run_seq, int task_idx, int state, int64_t t,
 			  struct event_rec *ev);
 void store_feed(struct store *st, const struct event_rec *ev);
+/* Ends a batched write (the lock held): commits every so many. */
+enum rerr store_write_end(struct store *st);
 void store_rollback(struct store *st);
 
 /* store_schema.c */

@@ -11,7 +11,7 @@
 #include "store.h"
 #include "store_int.h"
 
-#define SCHEMA_VERSION 7
+#define SCHEMA_VERSION 8
 
 /* The completed states as stored (state.h's numbers are the format). A
  * range, not an IN list: in a trigger, SQLite builds an IN list's lookup
@@ -32,6 +32,15 @@ _Static_assert(ST_SUCCEEDED == 2 && ST_FAILED == 3 && ST_TERMINATED == 4 && ST_K
 	" THEN 1 ELSE -1 END) WHERE seq = new.run_seq; END;"                                       \
 	"CREATE TRIGGER tasks_done_new AFTER INSERT ON tasks WHEN new.state" COMPLETED             \
 	" BEGIN UPDATE runs SET done = done + 1 WHERE seq = new.run_seq; END;"
+
+/*
+ * The cache's record of a task run with "cache" (engine/cache.c): its key,
+ * what went into it, and for a hit where it came from, as JSON. A row, not
+ * a file: making an inode was the dearest step of a cache hit.
+ */
+#define CACHE_KEYS                                                                                 \
+	"CREATE TABLE cache_keys(run_seq INTEGER NOT NULL, idx INTEGER NOT NULL,"                  \
+	" record TEXT NOT NULL, PRIMARY KEY(run_seq, idx)) WITHOUT ROWID;"
 
 /*
  * A new store gets the current schema at once; upgrades[v] takes a store
@@ -78,7 +87,8 @@ static const char schema[] =
     " origin INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX events_run ON events(run_seq, seq);"
     "CREATE TABLE requests(seq INTEGER PRIMARY KEY,"
-    " run_seq INTEGER NOT NULL, verb INTEGER NOT NULL);" DONE_TRIGGERS "PRAGMA user_version = 7;";
+    " run_seq INTEGER NOT NULL, verb INTEGER NOT NULL);" CACHE_KEYS DONE_TRIGGERS
+    "PRAGMA user_version = 8;";
 
 static const char *const upgrades[SCHEMA_VERSION] = {
     /*
@@ -123,6 +133,9 @@ static const char *const upgrades[SCHEMA_VERSION] = {
 	  " prepared, owner, created, started, ended, updated, message, ntasks, done FROM runs;"
 	  "DROP TABLE runs; ALTER TABLE runs7 RENAME TO runs;"
 	  "CREATE INDEX runs_state ON runs(state);" DONE_TRIGGERS "PRAGMA user_version = 7;",
+    /* Version 8: the cache's record of each task run (CACHE_KEYS). Runs
+     * recorded before keep theirs in logs.d/<task>.cache files. */
+    [7] = CACHE_KEYS "PRAGMA user_version = 8;",
 };
 
 int

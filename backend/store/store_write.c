@@ -17,8 +17,8 @@
 /* Bounds the WAL and what a crash can lose when nobody flushes. */
 #define MAX_PENDING 4096
 
-static enum rerr
-write_end(struct store *st)
+enum rerr
+store_write_end(struct store *st)
 {
 	if (++st->pending <= MAX_PENDING)
 		return RF_OK;
@@ -159,7 +159,7 @@ change(struct store *st, int q, int upd, int64_t run_seq, int task_idx, int stat
 			goto out;
 		store_feed(st, &ev);
 	}
-	e = write_end(st);
+	e = store_write_end(st);
 out:
 	store_done(st->s[q]);
 	store_done(st->s[upd]);
@@ -214,7 +214,7 @@ store_attempt_put(struct store *st, int64_t run_seq, int idx, const struct attem
 		store_bind(st, S_ATT_PUT, "IiiiiiIIss", run_seq, idx, a->n, a->state, a->has_exit,
 			   a->exit_code, a->started, a->ended, a->message, a->usage);
 		if (store_step_done(st, S_ATT_PUT, "put attempt") == SQLITE_DONE)
-			e = write_end(st);
+			e = store_write_end(st);
 		else
 			e = RF_IO;
 	}

@@ -187,7 +187,7 @@ test_upgrade(const char *dir)
 		  "ALTER TABLE events DROP COLUMN origin; DROP TABLE requests;"
 		  "ALTER TABLE attempts DROP COLUMN usage; ALTER TABLE attempts DROP COLUMN u_wall;"
 		  "ALTER TABLE attempts DROP COLUMN u_user; ALTER TABLE attempts DROP COLUMN u_sys;"
-		  "ALTER TABLE attempts DROP COLUMN u_rss;"
+		  "ALTER TABLE attempts DROP COLUMN u_rss; DROP TABLE cache_keys;"
 		  "PRAGMA user_version = 1;",
 		  NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(db);

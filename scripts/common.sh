@@ -7,10 +7,11 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 build_release() {
 	cmake -S "$ROOT" -B "$ROOT/build-release" -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build "$ROOT/build-release" -j"$(nproc)" --target runfs wakelat seedstore >/dev/null
+	cmake --build "$ROOT/build-release" -j"$(nproc)" --target runfs wakelat seedstore barespawn >/dev/null
 	RUNFS=$ROOT/build-release/runfs
 	WAKELAT=$ROOT/build-release/wakelat
 	SEEDSTORE=$ROOT/build-release/seedstore
+	BARESPAWN=$ROOT/build-release/barespawn
 }
 
 WORK=

@@ -2,12 +2,14 @@
  * Attributes: what stat, ls -l and find see of a node (its mode, size,
  * mtime and inode number), and the lookups and getattrs that give them.
  * Attributes are asked afresh every time, but for the kinds that say they
- * never change (kind_ops.fixed_attr).
+ * never change (kind_ops.fixed_attr) and the nodes of settled runs
+ * (kcache.c).
  */
 #include <errno.h>
 #include <string.h>
 
 #include "fsops.h"
+#include "kcache.h"
 #include "ops_int.h"
 
 void
@@ -57,9 +59,15 @@ node_stat(const struct node *n, struct stat *st)
 			err = o->size(n, &st->st_size, &mtime);
 		} else if (o->render) {
 			struct buf b = {0};
-			err = o->render(n, &b, &mtime);
-			st->st_size = (off_t)b.len;
-			buf_free(&b);
+			int64_t key[2];
+			int settled = kcache_settled_key(n, key);
+			if (!settled || !memo_size(st->st_ino, key, &st->st_size, &mtime)) {
+				err = o->render(n, &b, &mtime);
+				st->st_size = (off_t)b.len;
+				buf_free(&b);
+				if (settled && err == 0)
+					memo_size_put(st->st_ino, key, st->st_size, mtime);
+			}
 		} else if (o->path) {
 			char path[PATH_MAX_];
 			if ((err = o->path(n, path, &mtime)) == 0)
@@ -84,11 +92,29 @@ node_stat(const struct node *n, struct stat *st)
 }
 
 /* Attributes are asked afresh every time, but for nodes whose attributes
- * never change (a run's folder: its mtime is its creation). */
+ * never change (a run's folder: its mtime is its creation), and those of
+ * settled runs until they change (kcache.c). */
 double
 attr_timeout(const struct node *n)
 {
-	return ops_of(n)->fixed_attr ? ENTRY_TIMEOUT : 0;
+	return ops_of(n)->fixed_attr ? ENTRY_TIMEOUT : kcache_attr_timeout(n);
+}
+
+int
+node_entry(const struct node *n, struct fuse_entry_param *e)
+{
+	int err;
+
+	memset(e, 0, sizeof(*e));
+	if ((err = node_stat(n, &e->attr)) != 0)
+		return err;
+	e->ino = e->attr.st_ino;
+	e->attr_timeout = attr_timeout(n);
+	/* Attributes are always asked afresh; a name that keeps its node
+	 * is remembered, so that `ls -l` or `find` over 10,000 task runs
+	 * does not look up the run's id for every one of them. */
+	e->entry_timeout = ops_of(n)->transient ? 0 : ENTRY_TIMEOUT;
+	return 0;
 }
 
 static void
@@ -97,18 +123,10 @@ reply_entry(fuse_req_t req, const struct node *n)
 	struct fuse_entry_param e;
 	int err;
 
-	memset(&e, 0, sizeof(e));
-	if ((err = node_stat(n, &e.attr)) != 0) {
+	if ((err = node_entry(n, &e)) != 0)
 		fuse_reply_err(req, err);
-		return;
-	}
-	e.ino = e.attr.st_ino;
-	e.attr_timeout = attr_timeout(n);
-	/* Attributes are always asked afresh; a name that keeps its node
-	 * is remembered, so that `ls -l` or `find` over 10,000 task runs
-	 * does not look up the run's id for every one of them. */
-	e.entry_timeout = ops_of(n)->transient ? 0 : ENTRY_TIMEOUT;
-	fuse_reply_entry(req, &e);
+	else
+		fuse_reply_entry(req, &e);
 }
 
 void

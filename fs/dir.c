@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fsops.h"
+#include "kcache.h"
 #include "log.h"
 #include "ops_int.h"
 
@@ -15,32 +16,54 @@ struct dirfill {
 	fuse_req_t req;
 	char *buf;
 	size_t size, used;
+	int plus; /* readdirplus: entries with their attributes */
 };
 
+/*
+ * One entry. With readdirplus, a folder or a link comes with its
+ * attributes, as a lookup would give them, so that `ls -l` or `find`
+ * need no lookup for it; a file's attributes would cost rendering it (a
+ * status.json to know its size), so it comes without (inode 0: the
+ * kernel looks it up when it needs it).
+ */
 static int
 fill(void *ctx, const char *name, const struct node *child, off_t next)
 {
 	struct dirfill *d = ctx;
-	struct stat st = {.st_ino = node_ino(child)};
+	const struct kind_ops *o = ops_of(child);
+	struct fuse_entry_param e = {.attr.st_ino = node_ino(child)};
 	size_t need;
 
-	st.st_mode = is_dir(ops_of(child)) ? S_IFDIR : ops_of(child)->readlink ? S_IFLNK : S_IFREG;
+	e.attr.st_mode = is_dir(o) ? S_IFDIR : o->readlink ? S_IFLNK : S_IFREG;
 	/* Offsets 0 and 1 are "." and "..": a node's own cookies start at 2. */
-	need = fuse_add_direntry(d->req, d->buf + d->used, d->size - d->used, name, &st, next + 2);
+	if (!d->plus) {
+		need = fuse_add_direntry(d->req, d->buf + d->used, d->size - d->used, name, &e.attr,
+					 next + 2);
+	} else {
+		/* "." and ".." are never looked up by their entries. */
+		int dots = name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2]));
+		if (!dots && (is_dir(o) || o->readlink) && node_entry(child, &e) != 0) {
+			mode_t type = e.attr.st_mode & S_IFMT;
+			memset(&e, 0, sizeof(e));
+			e.attr.st_ino = node_ino(child);
+			e.attr.st_mode = type;
+		}
+		need = fuse_add_direntry_plus(d->req, d->buf + d->used, d->size - d->used, name, &e,
+					      next + 2);
+	}
 	if (need > d->size - d->used)
 		return 1;
 	d->used += need;
 	return 0;
 }
 
-void
-op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+static void
+list_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, int plus)
 {
-	struct dirfill d = {.req = req, .size = size};
+	struct dirfill d = {.req = req, .size = size, .plus = plus};
 	struct node n, parent;
 	int err = 0;
 
-	(void)fi;
 	if (decode(req, ino, &n))
 		return;
 	if (!is_dir(ops_of(&n))) {
@@ -65,12 +88,27 @@ done:
 	free(d.buf);
 }
 
+void
+op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	(void)fi;
+	list_dir(req, ino, size, off, 0);
+}
+
+void
+op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	(void)fi;
+	list_dir(req, ino, size, off, 1);
+}
+
 /*
  * A directory whose entries never change (a run's folder, tasks/, a task
  * run's folder) may be listed from the kernel's cache: a second find over
  * 100,000 runs then asks nothing of them. The kernel would cache every
  * directory if opendir were left out, trusting the mtime to tell a change,
- * which a name added within the same millisecond would not.
+ * which a name added within the same millisecond would not. A settled
+ * run's folders are kept too, until it changes (kcache.c).
  */
 void
 op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -79,7 +117,7 @@ op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	if (decode(req, ino, &n))
 		return;
-	fi->cache_readdir = fi->keep_cache = ops_of(&n)->fixed_list ? 1 : 0;
+	fi->cache_readdir = fi->keep_cache = ops_of(&n)->fixed_list || kcache_settled(&n);
 	fuse_reply_open(req, fi);
 }
 

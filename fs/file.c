@@ -2,7 +2,9 @@
  * Open files: open, read, write, flush, release and poll. Every file is
  * opened with direct_io, so the kernel asks us on each read: a status that
  * changes, a log that grows or a result that appears is seen at once by
- * cat, wc -c and tail -f. Streams (kind_ops.read) answer reads themselves.
+ * cat, wc -c and tail -f; but the files of settled runs, which the page
+ * cache may keep (kcache.c). Streams (kind_ops.read) answer reads
+ * themselves.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kcache.h"
 #include "watch.h"
 #include "fsops.h"
 #include "ops_int.h"
@@ -37,7 +40,7 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct node n;
 	char path[PATH_MAX_];
 	int64_t mtime;
-	int err = 0;
+	int err = 0, cached;
 
 	if (decode(req, ino, &n))
 		return;
@@ -59,8 +62,11 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	/* The counter before the content: a change in between is then seen
 	 * by poll() as new, never lost. */
 	fh->seen = run_changes(&n);
+	cached = !fh->writing && kcache_settled(&n);
 	if (o->open)
 		err = o->open(&n, fh);
+	else if (o->render && cached && (n.kind == K_RUN_FILE || n.kind == K_TASK_FILE))
+		fh->lazy = 1; /* the page cache may hold it all: rendered at a read */
 	else if (o->render)
 		err = o->render(&n, &fh->data, &mtime);
 	else if (o->path && (err = o->path(&n, path, &mtime)) == 0)
@@ -73,8 +79,10 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (fh->fd >= 0)
 		note_shared(fh, o);
 	fi->fh = (uintptr_t)fh;
-	fi->direct_io = 1;
-	fi->keep_cache = 0;
+	/* A settled run's files stay as they are until it changes: the page
+	 * cache may serve them (kcache.c). */
+	fi->keep_cache = cached && !fh->stream;
+	fi->direct_io = !fi->keep_cache;
 	/* Streams ignore offsets; a seek on them would only mislead. */
 	fi->nonseekable = fh->stream;
 	if (fuse_reply_open(req, fi) == -ENOENT)
@@ -117,11 +125,12 @@ op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file
 	pthread_mutex_lock(&fh->mu);
 	/* Reading from the start again (after a poll() wake-up, say) reads
 	 * the file as it is now. */
-	if (off == 0 && fh->read_once && o->render) {
+	if ((off == 0 && fh->read_once && o->render) || fh->lazy) {
 		int64_t seen = run_changes(&fh->node);
 		fh->data.len = 0;
 		if (o->render(&fh->node, &fh->data, &mtime) == 0)
 			fh->seen = seen;
+		fh->lazy = 0;
 	}
 	fh->read_once = 1;
 	len = fh->data.len;
@@ -173,6 +182,8 @@ op_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off_t of
 	(void)ino;
 	(void)off; /* every writable file is a stream or takes one verb */
 	err = ops_of(&fh->node)->write(&fh->node, fh, data, size);
+	/* What the write changed is not read from the kernel's cache after. */
+	kcache_sync();
 	if (err)
 		fuse_reply_err(req, err);
 	else

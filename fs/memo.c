@@ -94,6 +94,56 @@ memo_render(const struct node *n, const int64_t key[2], render_fn render, struct
 	return err;
 }
 
+/*
+ * The sizes of rendered files of settled runs (kcache.c). The kernel
+ * keeps their attributes, but asks for them again after it has read
+ * from the file (it drops the atime it holds): without this, the `cat`
+ * that follows renders a 10,000-line status.json only to give its size.
+ * Keyed like the copies above; a slot per hash of the inode.
+ */
+#define SIZE_SLOTS 4096
+
+struct size_memo {
+	fuse_ino_t ino;
+	int64_t key[2];
+	off_t size;
+	int64_t mtime;
+};
+
+static struct size_memo sizes[SIZE_SLOTS];
+
+/* Inode numbers differ in their high bits (node.h): mixed. */
+static size_t
+slot_of(fuse_ino_t ino)
+{
+	return (size_t)((ino * 0x9E3779B97F4A7C15ULL) >> 52) % SIZE_SLOTS;
+}
+
+int
+memo_size(fuse_ino_t ino, const int64_t key[2], off_t *size, int64_t *mtime)
+{
+	struct size_memo *m = &sizes[slot_of(ino)];
+	int found;
+
+	pthread_mutex_lock(&memo_mu);
+	found = m->ino == ino && m->key[0] == key[0] && m->key[1] == key[1];
+	if (found) {
+		*size = m->size;
+		*mtime = m->mtime;
+	}
+	pthread_mutex_unlock(&memo_mu);
+	return found;
+}
+
+void
+memo_size_put(fuse_ino_t ino, const int64_t key[2], off_t size, int64_t mtime)
+{
+	pthread_mutex_lock(&memo_mu);
+	sizes[slot_of(ino)] =
+	    (struct size_memo){.ino = ino, .key = {key[0], key[1]}, .size = size, .mtime = mtime};
+	pthread_mutex_unlock(&memo_mu);
+}
+
 void
 memo_free_all(void)
 {

@@ -15,6 +15,7 @@
 
 #include "admin.h"
 #include "fsops.h"
+#include "kcache.h"
 #include "mount.h"
 #include "log.h"
 #include "watch.h"
@@ -132,8 +133,8 @@ fs_mount(int argc, char **argv)
 		goto out;
 	}
 	fs_backend = b;
-	if (watch_start(b, fo.mountpoint) < 0) {
-		log_warnx("cannot start the notifier thread");
+	if (watch_start(b, fo.mountpoint) < 0 || kcache_start(se) < 0) {
+		log_warnx("cannot start the notifier threads");
 		goto out;
 	}
 	log_info("mounted %s on %s (data %s)", o.config, fo.mountpoint, backend_datadir(b));
@@ -161,6 +162,7 @@ out:
 		watch_stop(b);
 		backend_close(b);
 	}
+	kcache_stop();
 	fh_free_all();
 	memo_free_all();
 	if (loop)

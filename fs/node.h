@@ -94,6 +94,7 @@ struct fh {
 	int writing;			  /* opened for writing */
 	char *name;			  /* a configuration being saved */
 	int read_once;			  /* a later read at offset 0 renders afresh */
+	int lazy;			  /* rendered at the first read (kcache.c) */
 	int shared;			  /* fd is a file of two names (kind_ops.follows) */
 	int64_t seen;			  /* the run's last event when last rendered */
 	int64_t cursor;			  /* events: the last event delivered */
@@ -172,6 +173,10 @@ int ctl_rerun(const char *run_id, char *const *names, int n);
 typedef int (*render_fn)(const struct node *n, struct buf *out, int64_t *mtime);
 int memo_render(const struct node *n, const int64_t key[2], render_fn render, struct buf *out,
 		int64_t *mtime);
+/* The size of a rendered file of a settled run, when known under key;
+ * 1 if it is. */
+int memo_size(fuse_ino_t ino, const int64_t key[2], off_t *size, int64_t *mtime);
+void memo_size_put(fuse_ino_t ino, const int64_t key[2], off_t size, int64_t mtime);
 /* At exit. */
 void memo_free_all(void);
 

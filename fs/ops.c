@@ -62,6 +62,7 @@ static const struct fuse_lowlevel_ops ops = {
     .readlink = op_readlink,
     .setattr = op_setattr,
     .readdir = op_readdir,
+    .readdirplus = op_readdirplus,
     .open = op_open,
     .read = op_read,
     .write = op_write,

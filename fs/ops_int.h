@@ -24,6 +24,8 @@ void set_time(struct stat *st, int64_t ms);
 /* The attributes of a node; 0 or an errno value. */
 int node_stat(const struct node *n, struct stat *st);
 double attr_timeout(const struct node *n);
+/* What a lookup of n answers; 0 or an errno value. */
+int node_entry(const struct node *n, struct fuse_entry_param *e);
 void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);
 void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void op_readlink(fuse_req_t req, fuse_ino_t ino);
@@ -32,6 +34,8 @@ void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 
 /* dir.c */
 void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi);
+void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi);
 void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev);
 void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode);

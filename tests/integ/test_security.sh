@@ -36,7 +36,10 @@ jq -n '{name: "plain", tasks: {w: {command: ["sh", "-c", "echo fine >\"$RUNFS_OU
 id=$(submit "$T/plain.json")
 wait_state "$id" SUCCEEDED
 R=$MNT/runs/$id
-assert_eq fine "$(rd "$R/results/0")" "a result before"
+# Read from the data directory: through the mount, the kernel would keep
+# what it read of this settled run (fs/kcache.c), and the links below are
+# put in behind runfs's back.
+assert_eq fine "$(cat "$DATA/runs/$id/outputs/a.1/out")" "a result before"
 ln -sf "$T/elsewhere/secret" "$DATA/runs/$id/outputs/a.1/out"
 rm -rf "$DATA/runs/$id/outputs/b.1"
 cp "$T/elsewhere/secret" "$T/elsewhere/out"

@@ -17,6 +17,7 @@
 #include "fsops.h"
 #include "mount.h"
 #include "log.h"
+#include "sdnotify.h"
 #include "watch.h"
 
 struct options {
@@ -110,6 +111,8 @@ fs_mount(int argc, char **argv)
 	char mopts[80];
 	int rc = 1, mounted = 0;
 
+	/* Before any thread starts (see sdnotify.h). */
+	sdnotify_init();
 	if (fuse_opt_parse(&args, &o, option_spec, opt_proc) < 0)
 		goto usage;
 	/* Any configuration, built in or saved: backend_check refuses an
@@ -166,6 +169,9 @@ fs_mount(int argc, char **argv)
 		goto out;
 	}
 	log_info("mounted %s on %s (data %s)", o.config, fo.mountpoint, backend_datadir(b));
+	/* A Type=notify unit running runfs -f (runfs@.service): mounted and
+	 * about to serve. */
+	sdnotify("READY=1");
 	if (fo.singlethread) {
 		rc = fuse_session_loop(se);
 	} else {
@@ -179,6 +185,7 @@ fs_mount(int argc, char **argv)
 		rc = fuse_session_loop_mt(se, loop);
 	}
 	rc = rc != 0;
+	sdnotify("STOPPING=1");
 	log_info("unmounting %s", fo.mountpoint);
 out:
 	/* Unmount first: the notifier may be waiting on a request to this

@@ -164,8 +164,11 @@ unmount() {
 }
 
 # mount -t fuse.runfs: mount(8) runs mount.fuse3, which runs runfs.
-timeout 30 mount -t fuse.runfs in_process "$MNT" -o "data_dir=$DATA" >"$T/mount.out" 2>&1 ||
-	fail "mount -t fuse.runfs failed: $(cat "$T/mount.out")"
+# What runfs says before it goes to the background is checked like a
+# daemon's log.
+RUNFS_LOGS+=("$T/mount-t.out" "$T/mount-fstab.out")
+timeout 30 mount -t fuse.runfs in_process "$MNT" -o "data_dir=$DATA" >"$T/mount-t.out" 2>&1 ||
+	fail "mount -t fuse.runfs failed: $(cat "$T/mount-t.out")"
 mounted_by_package "mount -t fuse.runfs"
 id1=$(hello_run "mount -t fuse.runfs")
 unmount "mount -t fuse.runfs"
@@ -174,7 +177,7 @@ elapsed "mount -t fuse.runfs: $id1 SUCCEEDED"
 # A line of /etc/fstab, as the README gives it, and `mount DIR`
 # (noauto: nothing mounts it by itself should the test be cut short).
 printf 'in_process %s fuse.runfs data_dir=%s,allow_other,_netdev,noauto 0 0\n' "$MNT" "$DATA" >>/etc/fstab
-timeout 30 mount "$MNT" >"$T/mount.out" 2>&1 || fail "mount $MNT (fstab) failed: $(cat "$T/mount.out")"
+timeout 30 mount "$MNT" >"$T/mount-fstab.out" 2>&1 || fail "mount $MNT (fstab) failed: $(cat "$T/mount-fstab.out")"
 mounted_by_package "fstab"
 assert_contains "$(awk -v m="$MNT" '$5 == m {print $NF}' /proc/self/mountinfo)" allow_other "fstab: the mount's options"
 id2=$(hello_run "fstab")

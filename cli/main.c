@@ -9,6 +9,8 @@
 
 #include "cli.h"
 #include "mount.h"
+/* Written by the build (cmake/commit.cmake), not a file of the tree. */
+#include <runfs_commit.h>
 
 static int
 mount_command(const struct cli_command *c, int argc, char **argv)
@@ -73,7 +75,7 @@ main(int argc, char *argv[])
 			return 0;
 		}
 		if (strcmp(argv[i], "-V") == 0 || strcmp(argv[i], "--version") == 0) {
-			printf("runfs %s\n", RUNFS_VERSION);
+			printf("runfs %s (commit %s)\n", RUNFS_VERSION, RUNFS_COMMIT);
 			return 0;
 		}
 	}

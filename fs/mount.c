@@ -18,6 +18,7 @@
 #include "kcache.h"
 #include "mount.h"
 #include "log.h"
+#include "sdnotify.h"
 #include "watch.h"
 
 struct options {
@@ -45,6 +46,32 @@ static const struct fuse_opt option_spec[] = {
     OPT("no_autostart", no_autostart),
     OPT("cache_dir=%s", cache_dir),
     FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
+    /* What /etc/fstab and mount(8) may pass that means nothing to a FUSE
+     * mount, dropped as sshfs drops it: mount.fuse3 takes some out itself,
+     * but not when runfs is run by hand with fstab's options. libfuse
+     * takes rw, ro, [no]suid, [no]dev, [no]exec, async, sync, dirsync,
+     * atime and noatime itself, and refuses the other atime flags, which
+     * mean nothing here: runfs gives every file its own times. x-* and
+     * comment= are notes for other programs (systemd), by convention. */
+    FUSE_OPT_KEY("auto", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("noauto", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("user", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("nouser", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("users", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("owner", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("group", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("_netdev", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("nofail", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("defaults", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("relatime", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("norelatime", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("strictatime", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("nostrictatime", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("lazytime", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("nolazytime", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("diratime", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("nodiratime", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("comment=%s", FUSE_OPT_KEY_DISCARD),
     FUSE_OPT_END,
 };
 
@@ -65,6 +92,9 @@ opt_proc(void *data, const char *arg, int key, struct fuse_args *out)
 	case KEY_ALLOW_OTHER:
 		o->allow_other = 1;
 		return 1;
+	case FUSE_OPT_KEY_OPT:
+		/* x-systemd.automount and the like: see option_spec. */
+		return strncmp(arg, "x-", 2) == 0 ? 0 : 1;
 	}
 	return 1;
 }
@@ -82,6 +112,8 @@ fs_mount(int argc, char **argv)
 	char mopts[80];
 	int rc = 1, mounted = 0;
 
+	/* Before any thread starts (see sdnotify.h). */
+	sdnotify_init();
 	if (fuse_opt_parse(&args, &o, option_spec, opt_proc) < 0)
 		goto usage;
 	/* Any configuration, built in or saved: backend_check refuses an
@@ -138,6 +170,9 @@ fs_mount(int argc, char **argv)
 		goto out;
 	}
 	log_info("mounted %s on %s (data %s)", o.config, fo.mountpoint, backend_datadir(b));
+	/* A Type=notify unit running runfs -f (runfs@.service): mounted and
+	 * about to serve. */
+	sdnotify("READY=1");
 	if (fo.singlethread) {
 		rc = fuse_session_loop(se);
 	} else {
@@ -151,6 +186,7 @@ fs_mount(int argc, char **argv)
 		rc = fuse_session_loop_mt(se, loop);
 	}
 	rc = rc != 0;
+	sdnotify("STOPPING=1");
 	log_info("unmounting %s", fo.mountpoint);
 out:
 	/* Unmount first: the notifier may be waiting on a request to this

@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "log.h"
 #include "recover.h"
 #include "scheduler.h"
+#include "sdnotify.h"
 #include "store.h"
 #include "util.h"
 
@@ -128,10 +130,12 @@ on_signal(struct daemon *d, int sigfd)
 	while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGUSR1 && d->state == RUNNING) {
 			log_info("asked to end once its %d runs finish", sched_count(d->s));
+			sdnotify("STOPPING=1\nSTATUS=letting its runs finish");
 			d->state = DRAINING;
 		} else if (si.ssi_signo != SIGUSR1 && si.ssi_signo != SIGHUP &&
 			   d->state != STOPPING) {
 			log_info("asked to end: stopping its %d runs", sched_count(d->s));
+			sdnotify("STOPPING=1\nSTATUS=stopping its runs");
 			sched_signal_all(d->s, VERB_STOP);
 			d->state = STOPPING;
 		}
@@ -164,6 +168,22 @@ serve(struct daemon *d, int sigfd, int nudge)
 	}
 }
 
+/* The ready line's "error TEXT": to whoever started the daemon
+ * (ready_fd), or in the foreground (-1), TEXT to standard error. */
+static void __attribute__((format(printf, 2, 3))) report(int ready_fd, const char *fmt, ...)
+{
+	char text[PATH_MAX + 256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (ready_fd >= 0)
+		dprintf(ready_fd, "%s\n", text);
+	else
+		log_warnx("%s", text + 6);
+}
+
 int
 localrt_serve(const struct localrt_opts *o, int ready_fd)
 {
@@ -175,13 +195,21 @@ localrt_serve(const struct localrt_opts *o, int ready_fd)
 	log_init("runfs-local", 0);
 	/* Started by a task of some daemon, it must not die with that task. */
 	unsetenv(GUARD_ENV);
+	/* Before the guard's fork and any thread: it changes the environment. */
+	sdnotify_init();
 	if ((pidfd = take_pidfile(o->datadir, &other)) < 0) {
-		if (other > 0) {
+		if (other > 0 && ready_fd >= 0) {
 			dprintf(ready_fd, "running %d\n", other);
-			return 0;
+			return 0; /* runfs up: done already */
 		}
-		dprintf(ready_fd, "error cannot take %s/local.pid: %s\n", o->datadir,
-			strerror(errno));
+		if (other > 0) {
+			/* In the foreground (systemd's runfs-local@), this
+			 * process would serve nothing: a failure. */
+			log_warnx("the local runtime of %s already runs (pid %d)", o->datadir,
+				  other);
+			return 1;
+		}
+		report(ready_fd, "error cannot take %s/local.pid: %s", o->datadir, strerror(errno));
 		return 1;
 	}
 	sigemptyset(&sigs);
@@ -193,12 +221,12 @@ localrt_serve(const struct localrt_opts *o, int ready_fd)
 	if (guard_start() < 0 || sigprocmask(SIG_BLOCK, &sigs, NULL) < 0 ||
 	    (sigfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
 	    store_open(o->datadir, &d.st) != RF_OK || (nudge = nudge_watch(o->datadir)) < 0) {
-		dprintf(ready_fd, "error cannot start in %s: %s\n", o->datadir, strerror(errno));
+		report(ready_fd, "error cannot start in %s: %s", o->datadir, strerror(errno));
 		goto out;
 	}
 	so.st = d.st;
 	if (sched_start(&so, &d.s) < 0 || reconcile(&d) < 0) {
-		dprintf(ready_fd, "error cannot start the scheduler in %s\n", o->datadir);
+		report(ready_fd, "error cannot start the scheduler in %s", o->datadir);
 		goto out;
 	}
 	log_info("serving %s (pid %d)", o->datadir, (int)getpid());
@@ -206,6 +234,7 @@ localrt_serve(const struct localrt_opts *o, int ready_fd)
 		dprintf(ready_fd, "ok %d\n", (int)getpid());
 		close(ready_fd);
 	}
+	sdnotify("READY=1\nSTATUS=serving");
 	serve(&d, sigfd, nudge);
 	rc = 0;
 out:

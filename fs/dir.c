@@ -79,7 +79,9 @@ list_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, int plus)
 		goto done;
 	if (off <= 1 && fill(&d, "..", &parent, 0))
 		goto done;
+	node_memo_begin();
 	err = ops_of(&n)->list(&n, off >= 2 ? off - 2 : 0, fill, &d);
+	node_memo_end();
 done:
 	if (err)
 		fuse_reply_err(req, err);

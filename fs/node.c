@@ -79,10 +79,56 @@ node_run(const struct node *n, struct run_rec *r)
 	return rerr_errno(backend_run_seq(fs_backend, n->run, r));
 }
 
+/*
+ * While one listing is answered, the run its entries belong to is read
+ * once: with READDIRPLUS each folder of a run's listing gives its
+ * attributes, and each asked for the run again (its mtime, whether it is
+ * settled), ten store reads for a `find` to look into one run.
+ */
+static __thread struct {
+	int on, have;
+	struct run_rec r;
+} brief_memo;
+
+void
+node_memo_begin(void)
+{
+	brief_memo.on = 1;
+}
+
+void
+node_memo_end(void)
+{
+	if (brief_memo.have)
+		run_rec_free(&brief_memo.r);
+	brief_memo.on = brief_memo.have = 0;
+}
+
+/* The listing of runs has each run's record already. */
+static void
+memo_prime(const struct run_rec *r)
+{
+	if (!brief_memo.on)
+		return;
+	if (brief_memo.have)
+		run_rec_free(&brief_memo.r);
+	brief_memo.r = *r;
+	brief_memo.have = (brief_memo.r.message = strdup(r->message ? r->message : "")) != NULL;
+}
+
 int
 node_run_brief(const struct node *n, struct run_rec *r)
 {
-	return rerr_errno(backend_run_brief(fs_backend, n->run, r));
+	int err;
+
+	if (brief_memo.have && brief_memo.r.seq == n->run) {
+		*r = brief_memo.r;
+		return (r->message = strdup(brief_memo.r.message)) ? 0 : ENOMEM;
+	}
+	if ((err = rerr_errno(backend_run_brief(fs_backend, n->run, r))) != 0 || !brief_memo.on)
+		return err;
+	memo_prime(r);
+	return 0;
 }
 
 int
@@ -201,6 +247,7 @@ list_runs(int state, enum kind kind, off_t from, fill_fn fill, void *ctx)
 		for (int i = 0; i < n; i++) {
 			struct node c = {
 			    .kind = kind, .run = page[i].seq, .sub = state < 0 ? 0 : state};
+			memo_prime(&page[i]);
 			if (!full)
 				full = fill(ctx, page[i].id, &c, (off_t)page[i].seq);
 			after = page[i].seq;

@@ -189,6 +189,10 @@ int rerr_errno_request(enum rerr e);
 int node_run(const struct node *n, struct run_rec *r);
 /* Without task counts: for a state, an id or the change counter. */
 int node_run_brief(const struct node *n, struct run_rec *r);
+/* Around one request that reads the same run many times (a listing):
+ * node_run_brief reads it once. */
+void node_memo_begin(void);
+void node_memo_end(void);
 int node_task(const struct node *n, struct task_rec *t);
 /* Looks a name up in a fixed list of names; returns its index or -1. */
 int name_index(const char *const *names, int count, const char *name);

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <pthread.h>
 #include <sys/prctl.h>
@@ -20,6 +21,23 @@
 /* Set once pidfd_open has answered ENOSYS: it will not do otherwise. */
 static int no_pidfd;
 
+/* The signals whose disposition is not the default, which the child
+ * resets. Read at the first start: the daemon sets its handlers before
+ * it starts any task (libfuse's, the runtime daemon's). */
+static sigset_t handled;
+static pthread_once_t handled_once = PTHREAD_ONCE_INIT;
+
+static void
+read_handled(void)
+{
+	struct sigaction sa;
+
+	sigemptyset(&handled);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL)
+			sigaddset(&handled, sig);
+}
+
 /*
  * The child side of vfork(): it shares our memory until it calls exec, so it
  * only makes system calls and reports a failure through *failed.
@@ -28,16 +46,21 @@ static int no_pidfd;
  * the daemon"); posix_spawn has no way to ask for that.
  */
 static void
-child(const struct exec_req *r, int out, int err, pid_t parent, volatile int *failed)
+child(const struct exec_req *r, const char *file, int out, int err, pid_t parent,
+      volatile int *failed)
 {
 	struct sigaction dfl = {.sa_handler = SIG_DFL};
 	sigset_t none;
 	int in;
 
 	/* The daemon ignores SIGPIPE (FUSE asks for it) and handles others;
-	 * ignored signals would stay ignored across exec. */
+	 * ignored signals would stay ignored across exec, and a handler must
+	 * not run here, in the daemon's memory, once signals are unblocked.
+	 * Only those: a sigaction for each of 64 signals was a tenth of
+	 * what starting a short task cost. */
 	for (int sig = 1; sig < NSIG; sig++)
-		sigaction(sig, &dfl, NULL);
+		if (sigismember(&handled, sig) == 1)
+			sigaction(sig, &dfl, NULL);
 	if (setpgid(0, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		goto fail;
 	if (getppid() != parent) /* the daemon died before prctl */
@@ -52,6 +75,10 @@ child(const struct exec_req *r, int out, int err, pid_t parent, volatile int *fa
 		goto fail;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* The search made in the daemon (execpath.c); the file may have gone
+	 * since, or be a script without #!, which execvpe runs with sh. */
+	if (file)
+		execve(file, r->argv, r->envp);
 	execvpe(r->argv[0], r->argv, r->envp);
 fail:
 	*failed = errno ? errno : EINVAL;
@@ -65,18 +92,22 @@ exec_start(const struct exec_req *r, struct exec_proc *p, char *err, size_t errs
 	volatile int failed = 0;
 	sigset_t all, old;
 	pid_t parent = getpid();
+	char file[PATH_MAX];
+	int resolved;
 
 	*p = (struct exec_proc){.pid = -1, .pidfd = -1, .out_fd = -1, .err_fd = -1};
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
 		snprintf(err, errsz, "pipe: %s", strerror(errno));
 		goto fail;
 	}
+	pthread_once(&handled_once, read_handled);
+	resolved = exec_resolve(r->argv[0], r->envp, file, sizeof(file)) == 0;
 	/* No signal handler may run in the child while it borrows our memory. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	p->pid = vfork();
 	if (p->pid == 0)
-		child(r, out[1], errp[1], parent, &failed);
+		child(r, resolved ? file : NULL, out[1], errp[1], parent, &failed);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (p->pid < 0) {
 		snprintf(err, errsz, "cannot start %s: %s", r->argv[0], strerror(errno));

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "exec.h"
@@ -22,29 +23,33 @@
 static int no_pidfd;
 
 /* The signals whose disposition is not the default, which the child
- * resets. Read at the first start: the daemon sets its handlers before
- * it starts any task (libfuse's, the runtime daemon's). */
+ * resets. Read again at most every HANDLED_MS: the daemon sets its
+ * handlers before it starts any task (libfuse's, the runtime daemon's),
+ * and a signal ignored later is the default again in the tasks started a
+ * moment after (a handled one is reset by exec itself). The launcher
+ * thread alone starts tasks. */
+#define HANDLED_MS 1000
 static sigset_t handled;
-static pthread_once_t handled_once = PTHREAD_ONCE_INIT;
+static struct timespec handled_at;
 
 static void
 read_handled(void)
 {
 	struct sigaction sa;
+	struct timespec now;
 
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (handled_at.tv_sec &&
+	    (now.tv_sec - handled_at.tv_sec) * 1000 + (now.tv_nsec - handled_at.tv_nsec) / 1000000 <
+		HANDLED_MS)
+		return;
+	handled_at = now;
 	sigemptyset(&handled);
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL)
 			sigaddset(&handled, sig);
 }
 
-/*
- * The child side of vfork(): it shares our memory until it calls exec, so it
- * only makes system calls and reports a failure through *failed.
- * PR_SET_PDEATHSIG makes the task die with the daemon even when the daemon
- * is killed with SIGKILL and never gets to clean up ("tasks do not outlive
- * the daemon"); posix_spawn has no way to ask for that.
- */
 static void
 child(const struct exec_req *r, const char *file, int out, int err, pid_t parent,
       volatile int *failed)
@@ -100,8 +105,8 @@ exec_start(const struct exec_req *r, struct exec_proc *p, char *err, size_t errs
 		snprintf(err, errsz, "pipe: %s", strerror(errno));
 		goto fail;
 	}
-	pthread_once(&handled_once, read_handled);
-	resolved = exec_resolve(r->argv[0], r->envp, file, sizeof(file)) == 0;
+	read_handled();
+	resolved = exec_resolve(r->argv[0], file, sizeof(file)) == 0;
 	/* No signal handler may run in the child while it borrows our memory. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);

@@ -34,9 +34,10 @@ int exec_exited(const struct exec_proc *p);
 int exec_no_pidfd(void);
 /* 0, or -1 with a one-line reason in err ("command not found: foo"). */
 int exec_start(const struct exec_req *r, struct exec_proc *p, char *err, size_t errsz);
-/* execpath.c: the file that execvpe would run for name under envp's PATH,
- * found once a moment (execpath.c); 0, or -1 when it has to search. */
-int exec_resolve(const char *name, char *const *envp, char *out, size_t n);
+/* execpath.c: the file that execvpe would run for name (a search of the
+ * daemon's PATH, made once a moment); 0, or -1 when the child has to
+ * search. */
+int exec_resolve(const char *name, char *out, size_t n);
 /* Reaps the (exited) leader: 0 with *code = exit status, or -signal; the
  * second also gives in *ru what it and its reaped children used. */
 int exec_reap(struct exec_proc *p, int *code);

@@ -40,14 +40,14 @@ mono_ms_now(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* PATH as the task will see it; execvpe's default without one. */
+/* The PATH execvpe searches: the daemon's own (not the task's
+ * environment), or its default without one. */
 static const char *
-path_of(char *const *envp)
+path_of(void)
 {
-	for (; envp && *envp; envp++)
-		if (strncmp(*envp, "PATH=", 5) == 0)
-			return *envp + 5;
-	return "/bin:/usr/bin";
+	const char *p = getenv("PATH");
+
+	return p && *p ? p : "/bin:/usr/bin";
 }
 
 /* The first folder of path_var holding an executable file name, as
@@ -69,9 +69,9 @@ search(const char *name, const char *path_var, char *out, size_t n)
 }
 
 int
-exec_resolve(const char *name, char *const *envp, char *out, size_t n)
+exec_resolve(const char *name, char *out, size_t n)
 {
-	const char *path_var = path_of(envp);
+	const char *path_var = path_of();
 	int64_t now = mono_ms_now();
 	int rc = -1;
 

@@ -287,6 +287,51 @@ main(void)
 	CHECK(gone);
 	exec_close(&p);
 
+	/* The PATH search made in the daemon (execpath.c) finds what execvpe
+	 * would, in the daemon's PATH. */
+	char found[4096], bin1[600], bin2[600], pathvar[1300], prog[700];
+
+	snprintf(bin1, sizeof(bin1), "%s/bin1", dir);
+	snprintf(bin2, sizeof(bin2), "%s/bin2", dir);
+	mkdir_p(bin1, 0700);
+	mkdir_p(bin2, 0700);
+	char *saved = strdup(getenv("PATH") ? getenv("PATH") : "");
+	snprintf(pathvar, sizeof(pathvar), "%s::%s:/usr/bin:/bin", bin1, bin2);
+	setenv("PATH", pathvar, 1);
+	CHECK(exec_resolve("sh", found, sizeof(found)) == 0);
+	CHECK(strcmp(found, "/usr/bin/sh") == 0 || strcmp(found, "/bin/sh") == 0);
+	CHECK(exec_resolve("no-such-command-runfs", found, sizeof(found)) < 0);
+	CHECK(exec_resolve("./sh", found, sizeof(found)) < 0); /* a path: not searched */
+	/* Not executable: skipped, as execvpe skips it. */
+	snprintf(prog, sizeof(prog), "%s/runfs-tool", bin1);
+	CHECK(write_file(prog, "echo one\n", 9, 0600) == 0);
+	snprintf(prog, sizeof(prog), "%s/runfs-tool", bin2);
+	CHECK(write_file(prog, "echo two\n", 9, 0700) == 0);
+	CHECK(exec_resolve("runfs-tool", found, sizeof(found)) == 0);
+	CHECK_STR(found, prog);
+	/* A script without #! runs with sh, as execvpe runs it. */
+	char *const a9[] = {"runfs-tool", NULL};
+	CHECK(run(a9, NULL) == 0);
+	CHECK_STR((s = slurp("stdout")), "two\n");
+	free(s);
+	/* Removed since it was found: the child searches again, and the
+	 * task fails as execvpe makes it fail (bin1's copy is there, not
+	 * executable: EACCES). */
+	CHECK(unlink(prog) == 0);
+	req = (struct exec_req){.argv = a9, .envp = environ};
+	CHECK(exec_start(&req, &p, why, sizeof(why)) < 0);
+	CHECK_STR(why, "cannot run runfs-tool: Permission denied");
+	setenv("PATH", saved, 1);
+	free(saved);
+	/* SIGPIPE, ignored by the daemon, is the default again in the task
+	 * (exec.c reads the daemon's dispositions again after a second). */
+	signal(SIGPIPE, SIG_IGN);
+	usleep(1100 * 1000);
+	char *const a10[] = {"sh", "-c", "grep SigIgn /proc/self/status", NULL};
+	CHECK(run(a10, NULL) == 0);
+	CHECK_STR((s = slurp("stdout")), "SigIgn:\t0000000000000000\n");
+	free(s);
+
 	remove_tree(dir);
 	return check_done();
 }

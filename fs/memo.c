@@ -4,22 +4,28 @@
  * gives its size and at the open, and `ls -l` or `wc -c` again: rendering a
  * 10,000-line file each time is what made large runs slow to read. A copy
  * is reused only for the same node at the same change counter, and only
- * briefly: a copy older than MEMO_TTL is dropped at the next rendering of
+ * briefly: a copy older than MEMO_TTL (MEMO_TTL_SETTLED for a settled run's
+ * file, which does not change) is dropped at the next rendering of
  * any such file, so at most MEMO_SLOTS copies are ever held.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
 
+#include "kcache.h"
 #include "node.h"
 
 #define MEMO_SLOTS 4
 #define MEMO_TTL   2000 /* ms */
+/* A settled run's file does not change: its copy serves the reads the
+ * kernel makes of pages it dropped, long after the open (kcache.c). */
+#define MEMO_TTL_SETTLED 30000
 
 struct memo {
 	fuse_ino_t ino;
 	int64_t key[2];
 	int64_t at; /* mono_ms() when made; 0 = empty */
+	int64_t ttl;
 	int64_t mtime;
 	struct buf data;
 };
@@ -32,7 +38,7 @@ static void
 expire(int64_t now)
 {
 	for (int i = 0; i < MEMO_SLOTS; i++)
-		if (memos[i].at && now - memos[i].at > MEMO_TTL) {
+		if (memos[i].at && now - memos[i].at > memos[i].ttl) {
 			buf_free(&memos[i].data);
 			memos[i].at = 0;
 		}
@@ -57,7 +63,7 @@ recall(fuse_ino_t ino, const int64_t key[2], struct buf *out, int64_t *mtime)
 }
 
 static void
-remember(fuse_ino_t ino, const int64_t key[2], const struct buf *data, int64_t mtime)
+remember(fuse_ino_t ino, const int64_t key[2], const struct buf *data, int64_t mtime, int64_t ttl)
 {
 	struct memo *m = &memos[0];
 	struct buf copy = {0};
@@ -75,7 +81,8 @@ remember(fuse_ino_t ino, const int64_t key[2], const struct buf *data, int64_t m
 			m = &memos[i];
 	}
 	buf_free(&m->data);
-	*m = (struct memo){.ino = ino, .key = {key[0], key[1]}, .at = mono_ms(), .mtime = mtime};
+	*m = (struct memo){
+	    .ino = ino, .key = {key[0], key[1]}, .at = mono_ms(), .ttl = ttl, .mtime = mtime};
 	m->data = copy;
 	pthread_mutex_unlock(&memo_mu);
 }
@@ -90,7 +97,7 @@ memo_render(const struct node *n, const int64_t key[2], render_fn render, struct
 	if ((err = recall(ino, key, out, mtime)) >= 0)
 		return err;
 	if ((err = render(n, out, mtime)) == 0)
-		remember(ino, key, out, *mtime);
+		remember(ino, key, out, *mtime, kcache_settled(n) ? MEMO_TTL_SETTLED : MEMO_TTL);
 	return err;
 }
 

@@ -127,9 +127,17 @@ op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file
 	 * the file as it is now. */
 	if ((off == 0 && fh->read_once && o->render) || fh->lazy) {
 		int64_t seen = run_changes(&fh->node);
+		int err;
 		fh->data.len = 0;
-		if (o->render(&fh->node, &fh->data, &mtime) == 0)
+		if ((err = o->render(&fh->node, &fh->data, &mtime)) == 0)
 			fh->seen = seen;
+		else if (fh->lazy) {
+			/* What the open would have said, had it rendered. */
+			pthread_mutex_unlock(&fh->mu);
+			free(buf);
+			fuse_reply_err(req, err);
+			return;
+		}
 		fh->lazy = 0;
 	}
 	fh->read_once = 1;

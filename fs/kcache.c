@@ -9,11 +9,17 @@
  *
  * What was handed out is remembered per run (its seq and id). The first
  * change recorded for such a run (the store's feed) invalidates the run's
- * name in runs/, which drops every name below it and with them the
- * attributes; files are then reopened without keep_cache, which drops
- * their pages. A reply may have been built from the state just before the
- * change and reach the kernel just after the invalidation: a second one,
- * INVAL_AGAIN_MS later, covers it.
+ * name in runs/, which drops every name below it that nothing holds, and
+ * the inodes of the run's own files and folders (a shell whose working
+ * folder is the run's holds its names); files are then reopened without
+ * keep_cache, which drops their pages. A reply may have been built from
+ * the state just before the change and reach the kernel after the
+ * invalidation: it is made again AGAIN_MS later, three times.
+ *
+ * Only the invalidation thread talks to the kernel: an invalidation
+ * waits for the lock of runs/, which a lookup holds while it waits for a
+ * worker thread; a worker that invalidated itself could wait for ever.
+ * A write to a ctl waits (a bounded moment) for the thread instead.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -25,7 +31,11 @@
 #include "log.h"
 #include "ops_int.h"
 
-#define INVAL_AGAIN_MS 200
+/* When the invalidation is made again after the first (ms). */
+static const int again_ms[] = {200, 1000, 5000};
+#define NAGAIN ((int)(sizeof(again_ms) / sizeof(again_ms[0])))
+/* How long a write waits for the thread's first invalidations. */
+#define SYNC_WAIT_MS 100
 /* Past this many runs remembered, new ones are not cached (memory). */
 #define MAX_RUNS (1 << 18)
 
@@ -37,12 +47,14 @@ struct slot {
 struct pending {
 	struct pending *next;
 	char *id;
+	int64_t seq;
 	int64_t due; /* mono ms */
-	int again;   /* the second invalidation is still to come */
+	int passes;  /* invalidations made so far */
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t passed = PTHREAD_COND_INITIALIZER; /* a pass is done */
 static struct slot *slots;
 static size_t nslots, nused;
 static struct pending *queue;
@@ -192,7 +204,7 @@ kcache_changed(int64_t seq)
 			log_warnx("kcache: out of memory; run %s may read stale for an hour", id);
 			free(id);
 		} else {
-			*p = (struct pending){queue, id, 0, 1};
+			*p = (struct pending){queue, id, seq, 0, 0};
 			queue = p;
 			pthread_cond_signal(&cond);
 		}
@@ -200,40 +212,77 @@ kcache_changed(int64_t seq)
 	pthread_mutex_unlock(&mu);
 }
 
-/* The invalidations, from a thread of their own: the feed runs under the
- * store's lock, which a request the kernel serializes with the
- * invalidation may be waiting for. */
+/* Tells the kernel to drop what it keeps of run seq (named id). */
+static void
+invalidate(fuse_ino_t parent, int64_t seq, const char *id)
+{
+	struct node nodes[RUN_NODES_MAX + 1];
+	int n = run_nodes(seq, nodes);
+
+	fuse_lowlevel_notify_inval_entry(session, parent, id, strlen(id));
+	nodes[n++] = (struct node){.kind = K_RUN, .run = seq};
+	for (int i = 0; i < n; i++)
+		fuse_lowlevel_notify_inval_inode(session, node_ino(&nodes[i]), 0, 0);
+}
+
+/* The due invalidations, made outside the lock from copies: entries are
+ * added and freed meanwhile. */
+struct due {
+	int64_t seq;
+	char *id;
+};
+
 static void *
 kcache_main(void *arg)
 {
 	struct node runs = {.kind = K_RUNS};
 	fuse_ino_t parent = node_ino(&runs);
+	struct due *due = NULL;
+	size_t cap = 0;
 
 	(void)arg;
 	pthread_mutex_lock(&mu);
 	while (!stopping) {
 		int64_t now = mono_now(), next = 0;
-		struct pending **pp = &queue, *p;
+		size_t n = 0;
 
-		while ((p = *pp) != NULL) {
+		for (struct pending **pp = &queue, *p; (p = *pp) != NULL;) {
 			if (p->due > now) {
 				next = next && next < p->due ? next : p->due;
 				pp = &p->next;
 				continue;
 			}
-			pthread_mutex_unlock(&mu);
-			fuse_lowlevel_notify_inval_entry(session, parent, p->id, strlen(p->id));
-			pthread_mutex_lock(&mu);
-			if (p->again) {
-				p->again = 0;
-				p->due = now + INVAL_AGAIN_MS;
+			if (n == cap) {
+				struct due *more =
+				    realloc(due, (cap ? cap * 2 : 16) * sizeof(*due));
+				if (more == NULL)
+					break; /* the rest waits for the next pass */
+				due = more;
+				cap = cap ? cap * 2 : 16;
+			}
+			due[n].seq = p->seq;
+			if ((due[n].id = strdup(p->id)) == NULL)
+				break;
+			n++;
+			if (p->passes < NAGAIN) {
+				p->due = now + again_ms[p->passes++];
 				next = next && next < p->due ? next : p->due;
 				pp = &p->next;
-				continue;
+			} else {
+				*pp = p->next;
+				free(p->id);
+				free(p);
 			}
-			*pp = p->next;
-			free(p->id);
-			free(p);
+		}
+		if (n > 0) {
+			pthread_mutex_unlock(&mu);
+			for (size_t i = 0; i < n; i++) {
+				invalidate(parent, due[i].seq, due[i].id);
+				free(due[i].id);
+			}
+			pthread_mutex_lock(&mu);
+			pthread_cond_broadcast(&passed);
+			continue;
 		}
 		if (next) {
 			struct timespec ts;
@@ -245,32 +294,43 @@ kcache_main(void *arg)
 				ts.tv_nsec -= 1000000000;
 			}
 			pthread_cond_timedwait(&cond, &mu, &ts);
-		} else if (!stopping) {
+		} else {
 			pthread_cond_wait(&cond, &mu);
 		}
 	}
 	pthread_mutex_unlock(&mu);
+	free(due);
 	return NULL;
+}
+
+/* Whether a first invalidation is still to be made; mu held. */
+static int
+first_pending(void)
+{
+	for (struct pending *p = queue; p; p = p->next)
+		if (p->passes == 0)
+			return 1;
+	return 0;
 }
 
 void
 kcache_sync(void)
 {
-	struct node runs = {.kind = K_RUNS};
-	fuse_ino_t parent = node_ino(&runs);
-	int64_t now = mono_now();
+	struct timespec ts;
 
 	pthread_mutex_lock(&mu);
-	for (struct pending *p = queue; p; p = p->next)
-		if (p->again && p->due <= now) {
-			/* The thread's second pass stays due. */
-			p->again = 1;
-			p->due = now + INVAL_AGAIN_MS;
-			pthread_mutex_unlock(&mu);
-			fuse_lowlevel_notify_inval_entry(session, parent, p->id, strlen(p->id));
-			pthread_mutex_lock(&mu);
-			p->again = 0;
+	if (running && !stopping && first_pending()) {
+		pthread_cond_signal(&cond);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += SYNC_WAIT_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
 		}
+		while (first_pending() && !stopping &&
+		       pthread_cond_timedwait(&passed, &mu, &ts) == 0)
+			;
+	}
 	pthread_mutex_unlock(&mu);
 }
 

@@ -16,9 +16,9 @@ double kcache_attr_timeout(const struct node *n);
 /* The store recorded a change of run seq (called under the store's lock:
  * only queues). */
 void kcache_changed(int64_t seq);
-/* Invalidates now, in the calling thread, what changes have queued: a
- * write to a ctl file has acted by the time its write returns, and so
- * must the kernel's cache. */
+/* Waits (a bounded moment) for the invalidations that changes have
+ * queued: a write to a ctl file has acted by the time its write returns,
+ * and so must the kernel's cache have let go. */
 void kcache_sync(void);
 /* The invalidation thread, for the session's life. 0 or -1. */
 int kcache_start(struct fuse_session *se);

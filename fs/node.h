@@ -165,6 +165,9 @@ extern const struct kind_ops tasks_ops, task_ops, task_file_ops, task_log_ops, i
 extern const struct kind_ops index_ops, by_state_ops, state_dir_ops, state_link_ops, graph_ops;
 extern const struct kind_ops run_by_state_ops, run_state_dir_ops, run_state_link_ops;
 extern const struct kind_ops task_ctl_ops, task_cached_ops, task_key_ops;
+/* run.c: the nodes of a run's folder, into out (RUN_NODES_MAX); how many. */
+#define RUN_NODES_MAX 32
+int run_nodes(int64_t run, struct node *out);
 /* run.c: rerun of task runs of run_id, its refusal logged; an errno. */
 int ctl_rerun(const char *run_id, char *const *names, int n);
 

@@ -31,6 +31,15 @@ static const enum kind run_kinds[] = {K_RUN_FILE,  K_RUN_FILE, K_RUN_FILE, K_RUN
 				      K_ARTIFACTS, K_TASKS,    K_GRAPH,	   K_RUN_BY_STATE};
 #define NRUN 16
 
+int
+run_nodes(int64_t run, struct node *out)
+{
+	for (int i = 0; i < NRUN; i++)
+		out[i] =
+		    (struct node){.kind = run_kinds[i], .run = run, .sub = i < RUNF_NFILES ? i : 0};
+	return NRUN;
+}
+
 static int
 run_lookup(const struct node *dir, const char *name, struct node *child)
 {

@@ -41,17 +41,30 @@ mono_ms_now(void)
 }
 
 /* The PATH execvpe searches: the daemon's own (not the task's
- * environment), or its default without one. */
+ * environment), or its default when there is none. */
 static const char *
 path_of(void)
 {
 	const char *p = getenv("PATH");
 
-	return p && *p ? p : "/bin:/usr/bin";
+	return p ? p : "/bin:/usr/bin";
+}
+
+/* An empty or relative entry names a folder relative to where the task
+ * runs, not where the daemon does: such a PATH is left to the child. */
+static int
+all_absolute(const char *path_var)
+{
+	for (const char *p = path_var;; p += strcspn(p, ":") + 1) {
+		if (*p != '/')
+			return 0;
+		if (strchr(p, ':') == NULL)
+			return 1;
+	}
 }
 
 /* The first folder of path_var holding an executable file name, as
- * execvpe searches (an empty entry is the current folder); 0 or -1. */
+ * execvpe searches; 0 or -1. */
 static int
 search(const char *name, const char *path_var, char *out, size_t n)
 {
@@ -59,7 +72,7 @@ search(const char *name, const char *path_var, char *out, size_t n)
 
 	for (const char *p = path_var;; p++) {
 		size_t len = strcspn(p, ":");
-		if ((size_t)snprintf(out, n, "%.*s%s%s", (int)len, p, len ? "/" : "", name) < n &&
+		if ((size_t)snprintf(out, n, "%.*s/%s", (int)len, p, name) < n &&
 		    stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0)
 			return 0;
 		p += len;
@@ -77,7 +90,7 @@ exec_resolve(const char *name, char *out, size_t n)
 
 	/* With a slash it is a path already; long names are not remembered. */
 	if (strchr(name, '/') || strlen(name) >= sizeof(slots[0].name) ||
-	    strlen(path_var) >= sizeof(slots[0].path_var))
+	    strlen(path_var) >= sizeof(slots[0].path_var) || !all_absolute(path_var))
 		return -1;
 	pthread_mutex_lock(&mu);
 	for (int i = 0; i < SLOTS && rc < 0; i++) {

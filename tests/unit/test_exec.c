@@ -296,12 +296,16 @@ main(void)
 	mkdir_p(bin1, 0700);
 	mkdir_p(bin2, 0700);
 	char *saved = strdup(getenv("PATH") ? getenv("PATH") : "");
-	snprintf(pathvar, sizeof(pathvar), "%s::%s:/usr/bin:/bin", bin1, bin2);
+	snprintf(pathvar, sizeof(pathvar), "%s:%s:/usr/bin:/bin", bin1, bin2);
 	setenv("PATH", pathvar, 1);
 	CHECK(exec_resolve("sh", found, sizeof(found)) == 0);
 	CHECK(strcmp(found, "/usr/bin/sh") == 0 || strcmp(found, "/bin/sh") == 0);
 	CHECK(exec_resolve("no-such-command-runfs", found, sizeof(found)) < 0);
 	CHECK(exec_resolve("./sh", found, sizeof(found)) < 0); /* a path: not searched */
+	/* A relative or empty entry is the task's folder: left to the child. */
+	setenv("PATH", "/usr/bin::/bin", 1);
+	CHECK(exec_resolve("sh", found, sizeof(found)) < 0);
+	setenv("PATH", pathvar, 1);
 	/* Not executable: skipped, as execvpe skips it. */
 	snprintf(prog, sizeof(prog), "%s/runfs-tool", bin1);
 	CHECK(write_file(prog, "echo one\n", 9, 0600) == 0);

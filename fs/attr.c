@@ -93,7 +93,7 @@ node_stat(const struct node *n, struct stat *st)
 
 /* Attributes are asked afresh every time, but for nodes whose attributes
  * never change (a run's folder: its mtime is its creation), and those of
- * settled runs until they change (kcache.c). */
+ * settled runs, kept a moment (kcache.c). */
 double
 attr_timeout(const struct node *n)
 {
@@ -147,7 +147,9 @@ op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, err);
 		return;
 	}
+	node_memo_begin();
 	reply_entry(req, &child);
+	node_memo_end();
 }
 
 void
@@ -160,10 +162,13 @@ op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	(void)fi;
 	if (decode(req, ino, &n))
 		return;
+	/* Its run read once, for the attributes and whether it is settled. */
+	node_memo_begin();
 	if ((err = node_stat(&n, &st)) != 0)
 		fuse_reply_err(req, err);
 	else
 		fuse_reply_attr(req, &st, attr_timeout(&n));
+	node_memo_end();
 }
 
 void

@@ -110,16 +110,19 @@ op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fu
  * 100,000 runs then asks nothing of them. The kernel would cache every
  * directory if opendir were left out, trusting the mtime to tell a change,
  * which a name added within the same millisecond would not. A settled
- * run's folders are kept too, until it changes (kcache.c).
+ * run's folders are kept too: the first opendir after it changed drops
+ * them (kcache.c).
  */
 void
 op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct node n;
+	int64_t key[2];
 
 	if (decode(req, ino, &n))
 		return;
-	fi->cache_readdir = fi->keep_cache = ops_of(&n)->fixed_list || kcache_settled(&n);
+	fi->cache_readdir = fi->keep_cache =
+	    ops_of(&n)->fixed_list || (kcache_settled_key(&n, key) && memo_cache_kept(ino, key));
 	fuse_reply_open(req, fi);
 }
 

@@ -41,6 +41,7 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	char path[PATH_MAX_];
 	int64_t mtime;
 	int err = 0, cached;
+	int64_t key[2];
 
 	if (decode(req, ino, &n))
 		return;
@@ -62,7 +63,7 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	/* The counter before the content: a change in between is then seen
 	 * by poll() as new, never lost. */
 	fh->seen = run_changes(&n);
-	cached = !fh->writing && kcache_settled(&n);
+	cached = !fh->writing && kcache_settled_key(&n, key);
 	if (o->open)
 		err = o->open(&n, fh);
 	else if (o->render && cached && (n.kind == K_RUN_FILE || n.kind == K_TASK_FILE))
@@ -80,8 +81,9 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		note_shared(fh, o);
 	fi->fh = (uintptr_t)fh;
 	/* A settled run's files stay as they are until it changes: the page
-	 * cache may serve them (kcache.c). */
-	fi->keep_cache = cached && !fh->stream;
+	 * cache may serve them (kcache.c), if it was filled since the last
+	 * change. */
+	fi->keep_cache = cached && !fh->stream && memo_cache_kept(ino, key);
 	fi->direct_io = !fi->keep_cache;
 	/* Streams ignore offsets; a seek on them would only mislead. */
 	fi->nonseekable = fh->stream;
@@ -190,8 +192,6 @@ op_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off_t of
 	(void)ino;
 	(void)off; /* every writable file is a stream or takes one verb */
 	err = ops_of(&fh->node)->write(&fh->node, fh, data, size);
-	/* What the write changed is not read from the kernel's cache after. */
-	kcache_sync();
 	if (err)
 		fuse_reply_err(req, err);
 	else

@@ -151,6 +151,32 @@ memo_size_put(fuse_ino_t ino, const int64_t key[2], off_t size, int64_t mtime)
 	pthread_mutex_unlock(&memo_mu);
 }
 
+/*
+ * What the page cache of each file (and cached listing of each folder)
+ * of a settled run was filled under: an open keeps it only under the same
+ * change counters, so a run that changed and settled again between two
+ * opens is read afresh.
+ */
+static struct {
+	fuse_ino_t ino;
+	int64_t key[2];
+} filled[SIZE_SLOTS];
+
+int
+memo_cache_kept(fuse_ino_t ino, const int64_t key[2])
+{
+	size_t i = slot_of(ino);
+	int same;
+
+	pthread_mutex_lock(&memo_mu);
+	same = filled[i].ino == ino && filled[i].key[0] == key[0] && filled[i].key[1] == key[1];
+	filled[i].ino = ino;
+	filled[i].key[0] = key[0];
+	filled[i].key[1] = key[1];
+	pthread_mutex_unlock(&memo_mu);
+	return same;
+}
+
 void
 memo_free_all(void)
 {

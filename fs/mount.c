@@ -15,7 +15,6 @@
 
 #include "admin.h"
 #include "fsops.h"
-#include "kcache.h"
 #include "mount.h"
 #include "log.h"
 #include "sdnotify.h"
@@ -165,8 +164,8 @@ fs_mount(int argc, char **argv)
 		goto out;
 	}
 	fs_backend = b;
-	if (watch_start(b, fo.mountpoint) < 0 || kcache_start(se) < 0) {
-		log_warnx("cannot start the notifier threads");
+	if (watch_start(b, fo.mountpoint) < 0) {
+		log_warnx("cannot start the notifier thread");
 		goto out;
 	}
 	log_info("mounted %s on %s (data %s)", o.config, fo.mountpoint, backend_datadir(b));
@@ -198,7 +197,6 @@ out:
 		watch_stop(b);
 		backend_close(b);
 	}
-	kcache_stop();
 	fh_free_all();
 	memo_free_all();
 	if (loop)

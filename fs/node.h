@@ -165,9 +165,6 @@ extern const struct kind_ops tasks_ops, task_ops, task_file_ops, task_log_ops, i
 extern const struct kind_ops index_ops, by_state_ops, state_dir_ops, state_link_ops, graph_ops;
 extern const struct kind_ops run_by_state_ops, run_state_dir_ops, run_state_link_ops;
 extern const struct kind_ops task_ctl_ops, task_cached_ops, task_key_ops;
-/* run.c: the nodes of a run's folder, into out (RUN_NODES_MAX); how many. */
-#define RUN_NODES_MAX 32
-int run_nodes(int64_t run, struct node *out);
 /* run.c: rerun of task runs of run_id, its refusal logged; an errno. */
 int ctl_rerun(const char *run_id, char *const *names, int n);
 
@@ -180,6 +177,9 @@ int memo_render(const struct node *n, const int64_t key[2], render_fn render, st
  * 1 if it is. */
 int memo_size(fuse_ino_t ino, const int64_t key[2], off_t *size, int64_t *mtime);
 void memo_size_put(fuse_ino_t ino, const int64_t key[2], off_t size, int64_t mtime);
+/* Whether what the kernel caches of ino was filled under key (1), and
+ * from now on it is. */
+int memo_cache_kept(fuse_ino_t ino, const int64_t key[2]);
 /* At exit. */
 void memo_free_all(void);
 

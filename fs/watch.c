@@ -8,7 +8,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#include "kcache.h"
 #include "log.h"
 #include "watch.h"
 
@@ -93,7 +92,6 @@ feed(const struct event_rec *ev, void *arg)
 	struct change *c;
 
 	(void)arg;
-	kcache_changed(ev->run_seq);
 	if (ev->task_idx >= 0 && atomic_load(&task_watchers) == 0)
 		return;
 	if ((c = malloc(sizeof(*c))) == NULL) {

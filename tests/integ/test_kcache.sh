@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The kernel keeps what a settled run shows (attributes, listings, page
-# cache) until the run changes (fs/kcache.c). Under load (runs submitted
-# and the tree walked all along), each change of a run whose files were
-# read, listed and stat'ed before must read right at once after a write
-# to its ctl, and within one refresh (2 s here) after a change made by
-# another mount of the same data directory or by the CLI: status,
-# progress, status.json, a task's status and attempts, the run's own
-# by-state links, the index line and the top-level by-state link.
+# The kernel keeps what a settled run shows (attributes for a second,
+# listings and page cache until the next open after a change;
+# fs/kcache.c). Under load (runs submitted and the tree walked all
+# along), each change of a run whose files were read, listed and stat'ed
+# before must read right within a second after a write to its ctl, and
+# within 2 s after a change made by another mount of the same data
+# directory or by the CLI: status, progress, status.json, a task's status
+# and attempts, the run's own by-state links, the index line and the
+# top-level by-state link.
 . "$(dirname "$0")/lib.sh"
 
 start_runfs in_process

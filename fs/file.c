@@ -62,6 +62,7 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fh->writing = (fi->flags & O_ACCMODE) != O_RDONLY;
 	/* The counter before the content: a change in between is then seen
 	 * by poll() as new, never lost. */
+	node_memo_begin(); /* its run read once: counter, settled, content */
 	fh->seen = run_changes(&n);
 	cached = !fh->writing && kcache_settled_key(&n, key);
 	if (o->open)
@@ -72,6 +73,7 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		err = o->render(&n, &fh->data, &mtime);
 	else if (o->path && (err = o->path(&n, path, &mtime)) == 0)
 		err = data_file_open(path, fh);
+	node_memo_end();
 	if (err) {
 		fh_free(fh);
 		fuse_reply_err(req, err);
